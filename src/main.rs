@@ -1,0 +1,174 @@
+//! The `nacos-sim` command line.
+
+use clap::{Parser, Subcommand, ValueEnum};
+use nacos_sim::config::{fmt_duration, parse_duration, Config};
+use nacos_sim::scenario::{self, Scenario};
+use nacos_sim::sim;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+#[derive(Parser)]
+#[command(name = "nacos-sim", version, about = "Deterministic simulation testbed of the Nacos 1.4.1 naming subsystem", long_about = None)]
+struct Cli {
+    #[command(subcommand)]
+    cmd: Cmd,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum Format {
+    Text,
+    Json,
+}
+
+#[derive(Subcommand)]
+enum Cmd {
+    /// Run a scenario file; exit 0 if every check passed, 1 if one failed, 2 on bad input.
+    Run {
+        /// The scenario file (scenarios/*.toml).
+        file: PathBuf,
+        /// Seed of the run (default: the scenario's `seed`, else 1). Same seed, same outcome.
+        #[arg(long)]
+        seed: Option<u64>,
+        /// Output format.
+        #[arg(long, value_enum, default_value = "text")]
+        format: Format,
+    },
+    /// List the scenarios in a folder with their one-line `about`.
+    List {
+        /// Folder to list.
+        #[arg(default_value = "scenarios")]
+        dir: PathBuf,
+    },
+    /// Print every Nacos constant a scenario's [config] can override, with its default and spec section.
+    Config,
+    /// Measure simulation speed: 1 server, N provider clients with one ephemeral instance each, M subscribers.
+    Bench {
+        /// Provider clients (one ephemeral instance each).
+        #[arg(long, default_value_t = 100)]
+        clients: usize,
+        /// Subscriber clients.
+        #[arg(long, default_value_t = 10)]
+        subscribers: usize,
+        /// Virtual time to simulate.
+        #[arg(long, default_value = "1h", value_parser = parse_duration)]
+        duration: std::time::Duration,
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match cli.cmd {
+        Cmd::Run { file, seed, format } => run(&file, seed, format),
+        Cmd::List { dir } => list(&dir),
+        Cmd::Config => {
+            println!("{:<30} {:<10} {:<8} description", "key", "default", "spec");
+            let d = Config::default();
+            for (k, _, spec, doc) in Config::KEYS {
+                println!(
+                    "{:<30} {:<10} {:<8} {}",
+                    k,
+                    d.get(k).unwrap_or_default(),
+                    spec,
+                    doc
+                );
+            }
+            ExitCode::SUCCESS
+        }
+        Cmd::Bench {
+            clients,
+            subscribers,
+            duration,
+            seed,
+        } => bench(clients, subscribers, duration, seed),
+    }
+}
+
+fn load(file: &Path) -> Result<Scenario, ExitCode> {
+    scenario::load(file).map_err(|e| {
+        eprintln!("error: {e}");
+        ExitCode::from(2)
+    })
+}
+
+fn run(file: &Path, seed: Option<u64>, format: Format) -> ExitCode {
+    let sc = match load(file) {
+        Ok(s) => s,
+        Err(code) => return code,
+    };
+    let seed = seed.unwrap_or(sc.seed);
+    let (outcome, _) = sim::run(&sc, seed);
+    match format {
+        Format::Text => print!("{}", outcome.to_text(true)),
+        Format::Json => println!(
+            "{}",
+            serde_json::to_string_pretty(&outcome.to_json()).expect("json")
+        ),
+    }
+    if outcome.passed {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    }
+}
+
+fn list(dir: &Path) -> ExitCode {
+    let mut files: Vec<PathBuf> = match std::fs::read_dir(dir) {
+        Ok(rd) => rd
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| p.extension().is_some_and(|x| x == "toml"))
+            .collect(),
+        Err(e) => {
+            eprintln!("error: cannot read {}: {e}", dir.display());
+            return ExitCode::from(2);
+        }
+    };
+    files.sort();
+    let mut bad = false;
+    for f in files {
+        match scenario::load(&f) {
+            Ok(sc) => println!("{:<44} {}", f.display(), sc.about),
+            Err(e) => {
+                bad = true;
+                println!("{:<44} INVALID: {e}", f.display());
+            }
+        }
+    }
+    if bad {
+        ExitCode::from(2)
+    } else {
+        ExitCode::SUCCESS
+    }
+}
+
+fn bench(clients: usize, subscribers: usize, duration: std::time::Duration, seed: u64) -> ExitCode {
+    let sc = scenario::bench_scenario(clients, subscribers, duration, seed);
+    println!(
+        "bench: 1 server, {clients} clients x 1 ephemeral instance, {subscribers} subscribers, {} of virtual time, seed {seed}",
+        fmt_duration(duration)
+    );
+    let (outcome, stats) = sim::run(&sc, seed);
+    if let Some(p) = &outcome.panic {
+        eprintln!("the simulation panicked: {p}");
+        return ExitCode::from(1);
+    }
+    let virt = duration.as_secs_f64();
+    println!("wall time:            {:.3} s", stats.wall_secs);
+    println!(
+        "virtual/wall:         {:.0}x real time",
+        virt / stats.wall_secs
+    );
+    println!("messages delivered:   {}", stats.messages);
+    println!(
+        "messages/wall-second: {:.0}",
+        stats.messages as f64 / stats.wall_secs
+    );
+    println!("events recorded:      {}", outcome.events.len());
+    if std::env::var("BENCH_DEBUG").is_ok() {
+        print!("{}", outcome.to_text(true));
+    }
+    ExitCode::SUCCESS
+}
+#[allow(dead_code)]
+fn debug_bench() {}

@@ -1,0 +1,195 @@
+//! The outcome of a run: text for people and snapshots, JSON for machines.
+
+use crate::check::Check;
+use crate::config::fmt_duration;
+use crate::trace::Event;
+use serde_json::{json, Map, Value};
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+
+/// One host in a final view.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FinalHost {
+    pub instance: String,
+    pub healthy: bool,
+}
+
+/// Everything a run produced.
+#[derive(Debug, Clone)]
+pub struct Outcome {
+    pub scenario: String,
+    pub about: String,
+    /// The scenario file as given (for the repro command).
+    pub path: String,
+    pub seed: u64,
+    pub duration_ms: u64,
+    pub overrides: Vec<(String, String)>,
+    pub passed: bool,
+    pub trace_hash: String,
+    pub checks: Vec<Check>,
+    pub events: Vec<Event>,
+    /// node → service → hosts; `None` for a node that is down at the end.
+    pub final_views: BTreeMap<String, Option<BTreeMap<String, Vec<FinalHost>>>>,
+    /// Node names in scenario order (servers first), for stable rendering.
+    pub node_order: Vec<String>,
+    /// Messages madsim delivered during the run.
+    pub messages: u64,
+    /// Set when a simulated node panicked: the panic message.
+    pub panic: Option<String>,
+}
+
+impl Outcome {
+    pub fn repro(&self) -> String {
+        format!("nacos-sim run {} --seed {}", self.path, self.seed)
+    }
+
+    /// The human-readable outcome. `with_hash` = false leaves out the trace hash (snapshots).
+    pub fn to_text(&self, with_hash: bool) -> String {
+        let mut s = String::new();
+        let _ = writeln!(s, "scenario: {}", self.scenario);
+        let _ = writeln!(s, "about:    {}", self.about);
+        let _ = writeln!(
+            s,
+            "seed:     {}   duration: {}",
+            self.seed,
+            fmt_duration(std::time::Duration::from_millis(self.duration_ms))
+        );
+        if !self.overrides.is_empty() {
+            let o: Vec<String> = self
+                .overrides
+                .iter()
+                .map(|(k, v)| format!("{k}={v}"))
+                .collect();
+            let _ = writeln!(s, "config:   {}", o.join(" "));
+        }
+        if let Some(p) = &self.panic {
+            let _ = writeln!(s, "\nPANIC in the simulation: {p}");
+        }
+        let _ = writeln!(s, "\nchecks:");
+        for c in &self.checks {
+            let _ = writeln!(
+                s,
+                "  {}  {}",
+                if c.passed { "PASS" } else { "FAIL" },
+                c.name
+            );
+            let _ = writeln!(s, "        {}", c.detail);
+        }
+        let _ = writeln!(s, "\ntimeline ({} events):", self.events.len());
+        for e in &self.events {
+            let _ = writeln!(
+                s,
+                "  {:>9.3}s  {:<10} {}",
+                e.t_us as f64 / 1e6,
+                e.node,
+                kind_and_fields(e)
+            );
+        }
+        let _ = writeln!(s, "\nfinal views:");
+        for node in &self.node_order {
+            match self.final_views.get(node) {
+                Some(None) => {
+                    let _ = writeln!(s, "  {node}: down");
+                }
+                Some(Some(services)) if services.is_empty() => {
+                    let _ = writeln!(s, "  {node}: (no services)");
+                }
+                Some(Some(services)) => {
+                    for (svc, hosts) in services {
+                        let h: Vec<String> = hosts
+                            .iter()
+                            .map(|h| {
+                                format!(
+                                    "{}{}",
+                                    h.instance,
+                                    if h.healthy { "" } else { " (unhealthy)" }
+                                )
+                            })
+                            .collect();
+                        let _ = writeln!(s, "  {node}: {svc} = [{}]", h.join(", "));
+                    }
+                }
+                None => {}
+            }
+        }
+        let failed = self.checks.iter().filter(|c| !c.passed).count();
+        let _ = writeln!(
+            s,
+            "\nresult: {} ({} of {} checks passed)",
+            if self.passed { "PASS" } else { "FAIL" },
+            self.checks.len() - failed,
+            self.checks.len()
+        );
+        if with_hash {
+            let _ = writeln!(
+                s,
+                "trace:  {} ({} events, {} messages)",
+                self.trace_hash,
+                self.events.len(),
+                self.messages
+            );
+        }
+        if !self.passed {
+            let _ = writeln!(s, "repro:  {}", self.repro());
+        }
+        s
+    }
+
+    /// The machine-readable outcome.
+    pub fn to_json(&self) -> Value {
+        let events: Vec<Value> = self
+            .events
+            .iter()
+            .map(|e| {
+                let mut m = Map::new();
+                m.insert("t_ms".into(), json!(e.t_ms()));
+                m.insert("kind".into(), json!(e.kind));
+                m.insert("node".into(), json!(e.node));
+                for (k, v) in &e.fields {
+                    m.insert(k.clone(), json!(v));
+                }
+                Value::Object(m)
+            })
+            .collect();
+        let mut fin = Map::new();
+        for node in &self.node_order {
+            let v = match self.final_views.get(node) {
+                Some(Some(services)) => {
+                    let mut m = Map::new();
+                    for (svc, hosts) in services {
+                        let hs: Vec<Value> = hosts
+                            .iter()
+                            .map(|h| json!({"instance": h.instance, "healthy": h.healthy}))
+                            .collect();
+                        m.insert(svc.clone(), Value::Array(hs));
+                    }
+                    Value::Object(m)
+                }
+                _ => Value::Null,
+            };
+            fin.insert(node.clone(), v);
+        }
+        json!({
+            "scenario": self.scenario,
+            "about": self.about,
+            "seed": self.seed,
+            "passed": self.passed,
+            "trace_hash": self.trace_hash,
+            "duration_ms": self.duration_ms,
+            "messages": self.messages,
+            "panic": self.panic,
+            "repro": self.repro(),
+            "checks": self.checks,
+            "events": events,
+            "final": fin,
+        })
+    }
+}
+
+fn kind_and_fields(e: &Event) -> String {
+    let mut s = e.kind.clone();
+    for (k, v) in &e.fields {
+        let _ = write!(s, " {k}={v}");
+    }
+    s
+}

@@ -1,0 +1,248 @@
+//! `[[expect]]` tables: a view that must match, or an event that must (or must not) happen.
+
+use super::fields::{as_nonempty_str, fail, or_list, suggest, Field, Table, R};
+use super::parse::{Ctx, Want};
+use super::steps::{clusters, name_str};
+use super::tree::Node;
+use super::types::*;
+use std::collections::BTreeSet;
+
+const VIEW_KEYS: &[&str] = &[
+    "name",
+    "client",
+    "server",
+    "service",
+    "group",
+    "clusters",
+    "instances",
+    "healthy",
+    "at",
+    "within",
+    "always",
+];
+
+const EVENT_KEYS: &[&str] = &[
+    "name", "event", "instance", "service", "node", "within", "never",
+];
+
+pub(crate) fn parse_expect(ctx: &Ctx, node: &Node, line: usize) -> R<Expect> {
+    let t = Table::of(
+        node,
+        "expect",
+        "[[expect]]".to_owned(),
+        "",
+        "an [[expect]] table",
+    )?;
+    // A key of neither kind is compared with both, so that `evnt` suggests `event`.
+    let all: Vec<&str> = VIEW_KEYS.iter().chain(EVENT_KEYS).copied().collect();
+    let close = |k: &str| {
+        let c = suggest(k, all.iter().copied());
+        (!c.is_empty()).then(|| format!("did you mean {}?", or_list(&c)))
+    };
+    if t.get("event").is_some() {
+        t.check_keys(EVENT_KEYS, |k| {
+            if VIEW_KEYS.contains(&k) {
+                Some(format!(
+                    "`{k}` belongs to view expectations; an event expectation (one with `event`) takes {}",
+                    EVENT_KEYS.join(", ")
+                ))
+            } else {
+                close(k)
+            }
+        })?;
+        event_expect(ctx, &t, line)
+    } else {
+        t.check_keys(VIEW_KEYS, |k| {
+            if EVENT_KEYS.contains(&k) {
+                let mut m = format!(
+                    "`{k}` belongs to event expectations, which name the event with `event = \"...\"`"
+                );
+                let c = suggest(k, VIEW_KEYS.iter().copied());
+                if !c.is_empty() {
+                    m.push_str(&format!("; did you mean {}?", or_list(&c)));
+                }
+                Some(m)
+            } else {
+                close(k)
+            }
+        })?;
+        view_expect(ctx, &t, line)
+    }
+}
+
+fn label(t: &Table) -> R<Option<String>> {
+    t.get("name")
+        .map(|f| f.nonempty_str().map(str::to_owned))
+        .transpose()
+}
+
+fn view_expect(ctx: &Ctx, t: &Table, line: usize) -> R<Expect> {
+    let label = label(t)?;
+    let targets = t.present(&["client", "server"]);
+    let target = match targets.as_slice() {
+        [] => {
+            return fail(
+                t.at,
+                "[[expect]] needs `client = \"...\"` (a client's cached view) or \
+                 `server = \"...\"` (a server's view); or `event = \"...\"` for an event expectation",
+            )
+        }
+        [one] if one.key.name == "client" => {
+            let wrong = |n: &str| {
+                format!("`{n}` is a server, not a client: write `server = \"{n}\"` to check a server's view")
+            };
+            ViewTarget::Client(ctx.node("client", one.node, Want::Client, &wrong)?)
+        }
+        [one] => {
+            let wrong = |n: &str| {
+                format!(
+                    "`{n}` is a client, not a server: write `client = \"{n}\"` to check a client's cached view"
+                )
+            };
+            ViewTarget::Server(ctx.node("server", one.node, Want::Server, &wrong)?)
+        }
+        [_, second, ..] => {
+            return fail(
+                second.key.at(),
+                "[[expect]] has both `client` and `server`: it checks one view; write two [[expect]]s",
+            )
+        }
+    };
+    let service = ServiceRef {
+        service: name_str(&t.require("service", "service = \"orders\"")?)?,
+        group: match t.get("group") {
+            Some(g) => name_str(&g)?,
+            None => DEFAULT_GROUP.to_owned(),
+        },
+        clusters: match t.get("clusters") {
+            Some(c) => clusters(&c)?,
+            None => Vec::new(),
+        },
+    };
+    let instances = t.get("instances").map(|f| addr_set(&f)).transpose()?;
+    let healthy = t.get("healthy").map(|f| addr_set(&f)).transpose()?;
+    if instances.is_none() && healthy.is_none() {
+        return fail(
+            t.at,
+            "[[expect]] needs `instances = [\"ip:port\", ...]` (the exact set) or \
+             `healthy = [...]` (the exact healthy set), or both",
+        );
+    }
+    let whens = t.present(&["at", "within", "always"]);
+    let when =
+        match whens.as_slice() {
+            [] => return fail(
+                t.at,
+                "[[expect]] needs a time: `at = \"25s\"`, `within = [\"20s\", \"30s\"]` (at some \
+                 moment) or `always = [\"20s\", \"30s\"]` (at every moment)",
+            ),
+            [one] => match one.key.name.as_str() {
+                "at" => When::At(ctx.time(one)?),
+                "within" => {
+                    let (a, b) = ctx.window(one, "[\"20s\", \"30s\"]")?;
+                    When::Within(a, b)
+                }
+                _ => {
+                    let (a, b) = ctx.window(one, "[\"20s\", \"30s\"]")?;
+                    When::Always(a, b)
+                }
+            },
+            [first, second, ..] => {
+                return fail(
+                    second.key.at(),
+                    format!(
+                        "[[expect]] has both `{}` and `{}`: give exactly one of at, within, always",
+                        first.key.name, second.key.name
+                    ),
+                )
+            }
+        };
+    Ok(Expect::View {
+        label,
+        target,
+        service,
+        instances,
+        healthy,
+        when,
+        line,
+    })
+}
+
+fn event_expect(ctx: &Ctx, t: &Table, line: usize) -> R<Expect> {
+    let label = label(t)?;
+    let kind_field = t.require("event", "event = \"instance.unhealthy\"")?;
+    let kind = kind_field.nonempty_str()?;
+    let valid = kind
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-'));
+    if !valid {
+        return fail(
+            kind_field.at(),
+            format!("`event`: {kind:?} is not an event kind (such as \"instance.unhealthy\")"),
+        );
+    }
+    let instance = t
+        .get("instance")
+        .map(|f| addr(&f.label, f.node))
+        .transpose()?;
+    let service = t.get("service").map(|f| name_str(&f)).transpose()?;
+    let node = t
+        .get("node")
+        .map(|f| ctx.any_node("node", f.node))
+        .transpose()?;
+    let window = t
+        .get("within")
+        .map(|f| ctx.window(&f, "[\"35s\", \"40s\"]"))
+        .transpose()?;
+    let never = t
+        .get("never")
+        .map(|f| f.bool())
+        .transpose()?
+        .unwrap_or(false);
+    Ok(Expect::Event {
+        label,
+        kind: kind.to_owned(),
+        instance,
+        service,
+        node,
+        window,
+        never,
+        line,
+    })
+}
+
+/// `"10.0.0.1:8080"`.
+fn addr(label: &str, node: &Node) -> R<String> {
+    let s = as_nonempty_str(label, node)?;
+    let ok = match s.rsplit_once(':') {
+        Some((ip, port)) => {
+            !ip.is_empty()
+                && !ip.contains(char::is_whitespace)
+                && port.parse::<u16>().is_ok_and(|p| p > 0)
+        }
+        None => false,
+    };
+    if !ok {
+        return fail(
+            node.at(),
+            format!("`{label}`: {s:?} is not ip:port (such as \"10.0.0.1:8080\")"),
+        );
+    }
+    Ok(s.to_owned())
+}
+
+fn addr_set(f: &Field) -> R<BTreeSet<String>> {
+    let items = super::fields::as_array(
+        &f.label,
+        f.node,
+        "a list of \"ip:port\" strings such as [\"10.0.0.1:8080\"]",
+    )?;
+    let mut out = BTreeSet::new();
+    for item in items {
+        let a = addr(&f.label, item)?;
+        if !out.insert(a.clone()) {
+            return fail(item.at(), format!("`{}`: {a:?} is listed twice", f.label));
+        }
+    }
+    Ok(out)
+}

@@ -1,0 +1,22 @@
+//! Scenario files: TOML → typed, validated [`Scenario`].
+//!
+//! [`load`] / [`parse`] read a `scenarios/*.toml` file; every problem comes back as a
+//! [`ScenarioError`] that displays as `path:line:col: message`. The format is described in
+//! `parse.rs`; `bench_scenario` builds the benchmark's scenario in code instead.
+
+mod bench;
+pub mod types;
+
+mod expects;
+mod fields;
+mod parse;
+mod setup;
+mod steps;
+mod tree;
+
+#[cfg(test)]
+mod tests;
+
+pub use bench::bench_scenario;
+pub use parse::{load, parse, ScenarioError};
+pub use types::*;

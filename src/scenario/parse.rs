@@ -1,0 +1,390 @@
+//! Scenario files: TOML text to a validated [`Scenario`], or an error at a line and column.
+//!
+//! The format, in brief (every key below is checked; unknown keys are errors):
+//!
+//! ```toml
+//! name = "heartbeat-expiry"          # required
+//! about = "A provider dies; ..."     # required, one line
+//! seed = 1                           # default 1
+//! duration = "90s"                   # required: "500ms", "15s", "2m", "1h", "1.5s"
+//! [cluster]
+//! servers = 3                        # or ["a", "b"]; names are [A-Za-z0-9_.-]+
+//! [config]                           # any Config::KEYS key, durations as strings
+//! heartbeat_timeout = "15s"
+//! [[client]]
+//! name = "provider"
+//! servers = ["s1"]                   # default: every server
+//! [[step]]                           # exactly one action or fault per step
+//! at = "1s"
+//! client = "provider"                # with client actions only
+//! register = { service = "orders", ip = "10.0.0.1", port = 8080 }
+//! #   + group, cluster, weight, enabled, ephemeral, metadata = { k = "v" }
+//! #   deregister takes the same table; subscribe, unsubscribe, get_all_instances,
+//! #   select_one_healthy take { service, group?, clusters? }; select_instances also healthy?
+//! #   faults: crash/restart/pause/resume/isolate = "node", heal = true,
+//! #   partition = [["s1"], ["s2", "s3"]], one_way = { from, to }, loss = 0.1,
+//! #   latency = ["1ms", "10ms"]
+//! [[expect]]                         # a view: client or server; at, within or always
+//! at = "25s"
+//! client = "consumer"
+//! service = "orders"                 # + group, clusters
+//! instances = ["10.0.0.1:8080"]      # and/or healthy = [...]
+//! [[expect]]                         # an event: kind + filters; within and/or never
+//! event = "instance.unhealthy"
+//! instance = "10.0.0.1:8080"         # + service, node
+//! within = ["35s", "40s"]            # default: the whole run
+//! ```
+//!
+//! The file is read into a tree of values that keep their source positions (`tree.rs`) and
+//! then walked by hand, so every message can say what was expected and point at the key or
+//! value at fault. Steps and expectations are in `steps.rs` and `expects.rs`, the cluster,
+//! clients and config in `setup.rs`.
+//!
+//! Positions: `Step::line` and `Expect::*::line` are the 1-based line of the `[[step]]` /
+//! `[[expect]]` header (of the inline table's `{` when written inline). Errors about a value
+//! point at the value; about an unknown or extra key, at the key; about a missing key, at the
+//! header of the table that lacks it (1:1 for the top level).
+
+use super::expects::parse_expect;
+use super::fields::{fail, or_list, show, suggest, Fail, Field, Table, R};
+use super::setup::{read_clients, read_cluster, read_config};
+use super::steps::parse_step;
+use super::tree::{self, Node, Val};
+use super::types::*;
+use crate::config::Config;
+use std::fmt;
+use std::path::Path;
+use std::time::Duration;
+
+/// A problem in a scenario file, at a 1-based line and column (0:0 when the file could not be
+/// read at all). Displays as `path:line:col: message`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ScenarioError {
+    pub path: String,
+    pub line: usize,
+    pub col: usize,
+    pub message: String,
+}
+
+impl fmt::Display for ScenarioError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{}:{}:{}: {}",
+            self.path, self.line, self.col, self.message
+        )
+    }
+}
+
+impl std::error::Error for ScenarioError {}
+
+/// Reads and parses a scenario file. `Scenario::path` is `path` as given.
+pub fn load(path: &Path) -> Result<Scenario, ScenarioError> {
+    let shown = path.display().to_string();
+    let bytes = std::fs::read(path).map_err(|e| ScenarioError {
+        path: shown.clone(),
+        line: 0,
+        col: 0,
+        message: format!("cannot read the scenario file: {e}"),
+    })?;
+    match String::from_utf8(bytes) {
+        Ok(src) => parse(&src, &shown),
+        Err(e) => {
+            let bytes = e.as_bytes();
+            let good = e.utf8_error().valid_up_to();
+            // The valid prefix is UTF-8 by definition.
+            let prefix = std::str::from_utf8(&bytes[..good]).unwrap_or("");
+            let (line, col) = line_col(prefix, good);
+            Err(ScenarioError {
+                path: shown,
+                line,
+                col,
+                message: "the file is not valid UTF-8".to_owned(),
+            })
+        }
+    }
+}
+
+/// Parses scenario text; `path` is used in errors and kept as `Scenario::path`.
+pub fn parse(src: &str, path: &str) -> Result<Scenario, ScenarioError> {
+    read_scenario(src, path).map_err(|f| {
+        let (line, col) = line_col(src, f.at);
+        ScenarioError {
+            path: path.to_owned(),
+            line,
+            col,
+            message: f.message,
+        }
+    })
+}
+
+/// 1-based line and column (in characters) of a byte offset.
+fn line_col(src: &str, at: usize) -> (usize, usize) {
+    let mut at = at.min(src.len());
+    while !src.is_char_boundary(at) {
+        at -= 1;
+    }
+    let before = &src[..at];
+    let line = before.matches('\n').count() + 1;
+    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+    let col = before[line_start..].chars().count() + 1;
+    (line, col)
+}
+
+/// What steps and expectations check names and times against.
+pub(crate) struct Ctx {
+    pub duration: Duration,
+    /// `duration` as the file wrote it, for messages.
+    pub duration_text: String,
+    pub servers: Vec<String>,
+    pub clients: Vec<String>,
+}
+
+/// Which kind of node a name must refer to.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Want {
+    Any,
+    Server,
+    Client,
+}
+
+impl Ctx {
+    /// A time that must fall within the run.
+    pub fn time(&self, field: &Field) -> R<Duration> {
+        let t = field.duration()?;
+        if t > self.duration {
+            return fail(
+                field.at(),
+                format!(
+                    "`{}` = {} is after the end of the run (duration {})",
+                    field.label,
+                    show(t),
+                    self.duration_text
+                ),
+            );
+        }
+        Ok(t)
+    }
+
+    /// A `[start, end]` window within the run.
+    pub fn window(&self, field: &Field, example: &str) -> R<(Duration, Duration)> {
+        let (start, end) = field.range(example)?;
+        if end > self.duration {
+            return fail(
+                field.at(),
+                format!(
+                    "`{}` ends at {}, after the end of the run (duration {})",
+                    field.label,
+                    show(end),
+                    self.duration_text
+                ),
+            );
+        }
+        Ok((start, end))
+    }
+
+    /// Any server or client, named by a string value.
+    pub fn any_node(&self, label: &str, node: &Node) -> R<String> {
+        // With `Want::Any` every known name is accepted, so `wrong_kind` is never called.
+        self.node(label, node, Want::Any, &|n: &str| {
+            format!("`{n}` is not a node")
+        })
+    }
+
+    /// A node name from a string value; `wrong_kind` explains a name of the other kind.
+    pub fn node(
+        &self,
+        label: &str,
+        node: &Node,
+        want: Want,
+        wrong_kind: &dyn Fn(&str) -> String,
+    ) -> R<String> {
+        let name = super::fields::as_nonempty_str(label, node)?;
+        let is_server = self.servers.iter().any(|s| s == name);
+        let is_client = self.clients.iter().any(|c| c == name);
+        let ok = match want {
+            Want::Any => is_server || is_client,
+            Want::Server => is_server,
+            Want::Client => is_client,
+        };
+        if ok {
+            return Ok(name.to_owned());
+        }
+        if is_server || is_client {
+            return fail(node.at(), wrong_kind(name));
+        }
+        let (noun, pool): (&str, Vec<&str>) = match want {
+            Want::Any => (
+                "node",
+                self.servers
+                    .iter()
+                    .chain(&self.clients)
+                    .map(String::as_str)
+                    .collect(),
+            ),
+            Want::Server => ("server", self.servers.iter().map(String::as_str).collect()),
+            Want::Client => ("client", self.clients.iter().map(String::as_str).collect()),
+        };
+        let head = format!("unknown {noun} `{name}`");
+        let close = suggest(name, pool.iter().copied());
+        let msg = if pool.is_empty() {
+            format!("{head}: the scenario defines no [[client]]")
+        } else if !close.is_empty() {
+            format!("{head}: did you mean {}?", or_list(&close))
+        } else {
+            format!("{head}: the {noun}s are {}", pool.join(", "))
+        };
+        fail(node.at(), msg)
+    }
+}
+
+const ROOT_KEYS: &[&str] = &[
+    "name", "about", "seed", "duration", "cluster", "config", "client", "step", "expect",
+];
+
+fn read_scenario(src: &str, path: &str) -> R<Scenario> {
+    let mut root = tree::parse_document(src).map_err(toml_error)?;
+    tree::fill_spans(&mut root, &(0..0));
+    let Val::Table(entries) = &root.val else {
+        return fail(0, "expected a TOML document");
+    };
+    let top = Table {
+        what: "the top level".to_owned(),
+        prefix: String::new(),
+        at: 0,
+        entries,
+    };
+    top.check_keys(ROOT_KEYS, root_hint)?;
+
+    let name = top
+        .require("name", "name = \"heartbeat-expiry\"")?
+        .nonempty_str()?
+        .to_owned();
+    let about_field = top.require("about", "about = \"A provider dies; its instance expires\"")?;
+    let about = about_field.nonempty_str()?.trim().to_owned();
+    if about.contains('\n') {
+        return fail(
+            about_field.at(),
+            "`about` must be one line (it heads the outcome); put details in comments",
+        );
+    }
+    let seed = match top.get("seed") {
+        Some(f) => f.uint()?,
+        None => 1,
+    };
+    let duration_field = top.require("duration", "duration = \"90s\"")?;
+    let duration = duration_field.duration()?;
+    if duration.is_zero() {
+        return fail(duration_field.at(), "`duration` must be longer than 0s");
+    }
+
+    let servers = read_cluster(&top)?;
+    let clients = read_clients(&top, &servers)?;
+    let (config, overrides) = read_config(&top, src)?;
+
+    let ctx = Ctx {
+        duration,
+        duration_text: duration_field.str_trimmed(),
+        servers: servers.clone(),
+        clients: clients.iter().map(|c| c.name.clone()).collect(),
+    };
+
+    let mut steps = Vec::new();
+    for (node, line) in array_of_tables(&top, "step", src)? {
+        steps.push(parse_step(&ctx, node, line)?);
+    }
+    // Stable: steps at the same time keep their file order.
+    steps.sort_by_key(|s: &Step| s.at);
+
+    let mut expects = Vec::new();
+    for (node, line) in array_of_tables(&top, "expect", src)? {
+        expects.push(parse_expect(&ctx, node, line)?);
+    }
+
+    Ok(Scenario {
+        path: path.to_owned(),
+        name,
+        about,
+        seed,
+        duration,
+        servers,
+        config,
+        overrides,
+        clients,
+        steps,
+        expects,
+    })
+}
+
+/// A toml syntax error: its position and its message on one line.
+fn toml_error(e: toml::de::Error) -> Fail {
+    let at = e.span().map_or(0, |s| s.start);
+    // toml's message may span lines ("invalid array" / "expected `]`"): join them.
+    let parts: Vec<&str> = e
+        .message()
+        .lines()
+        .map(|l| l.trim().trim_end_matches('.'))
+        .filter(|l| !l.is_empty())
+        .collect();
+    let message = if parts.is_empty() {
+        // toml gives no text for a key with nothing after `=`.
+        "expected a value".to_owned()
+    } else {
+        parts.join(": ")
+    };
+    Fail {
+        at,
+        message: format!("invalid TOML: {message}"),
+    }
+}
+
+/// Explains a top-level key that belongs somewhere else.
+fn root_hint(key: &str) -> Option<String> {
+    if key == "servers" {
+        return Some("`servers` belongs in the [cluster] table".to_owned());
+    }
+    if Config::KEYS.iter().any(|k| k.0 == key) {
+        return Some(format!("`{key}` is a config key: put it under [config]"));
+    }
+    let plural = |k: &str| format!("the table is written [[{k}]] (singular)");
+    match key {
+        "steps" => Some(plural("step")),
+        "expects" | "expectations" | "expectation" => Some(plural("expect")),
+        "clients" => Some(plural("client")),
+        _ => None,
+    }
+}
+
+/// Entries of `[[key]]` (or `key = [{...}, ...]`) with their header lines.
+fn array_of_tables<'a>(top: &Table<'a>, key: &str, src: &str) -> R<Vec<(&'a Node, usize)>> {
+    let Some(field) = top.get(key) else {
+        return Ok(Vec::new());
+    };
+    let Val::Array(items) = &field.node.val else {
+        let msg = match field.node.val {
+            Val::Table(_) => {
+                format!("`{key}` must be an array of tables: write [[{key}]], not [{key}]")
+            }
+            _ => format!(
+                "`{key}`: expected an array of tables written [[{key}]], found {}",
+                super::fields::found(&field.node.val)
+            ),
+        };
+        return fail(field.key.at(), msg);
+    };
+    items
+        .iter()
+        .map(|item| {
+            if !matches!(item.val, Val::Table(_)) {
+                return fail(
+                    item.at(),
+                    format!(
+                        "`{key}`: expected a table, found {}",
+                        super::fields::found(&item.val)
+                    ),
+                );
+            }
+            Ok((item, line_col(src, item.at()).0))
+        })
+        .collect()
+}

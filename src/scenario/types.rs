@@ -1,0 +1,202 @@
+//! The typed scenario: what a `scenarios/*.toml` file means once parsed and validated.
+
+use crate::config::Config;
+use std::collections::{BTreeMap, BTreeSet};
+use std::time::Duration;
+
+pub const DEFAULT_GROUP: &str = "DEFAULT_GROUP";
+pub const DEFAULT_CLUSTER: &str = "DEFAULT";
+
+#[derive(Debug, Clone)]
+pub struct Scenario {
+    /// The file path as the user gave it (used in repro commands).
+    pub path: String,
+    pub name: String,
+    pub about: String,
+    pub seed: u64,
+    /// Virtual time to run.
+    pub duration: Duration,
+    /// Server node names in the order given (`servers = 3` gives s1, s2, s3).
+    pub servers: Vec<String>,
+    /// Nacos defaults with the scenario's `[config]` overrides applied.
+    pub config: Config,
+    /// The overrides as (key, value as the scenario wrote it), in file order, for the outcome header.
+    pub overrides: Vec<(String, String)>,
+    pub clients: Vec<ClientSpec>,
+    /// Sorted by `at` (stable: file order among equal times).
+    pub steps: Vec<Step>,
+    pub expects: Vec<Expect>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct ClientSpec {
+    pub name: String,
+    /// The client's serverAddr list (server node names); default every server.
+    pub servers: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Step {
+    pub at: Duration,
+    pub action: Action,
+    /// 1-based line of the `[[step]]` header in the file.
+    pub line: usize,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Action {
+    Client { client: String, op: ClientOp },
+    Fault(Fault),
+}
+
+/// A service as a client names it.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct ServiceRef {
+    pub service: String,
+    /// Default `DEFAULT_GROUP`.
+    pub group: String,
+    /// Empty = all clusters.
+    pub clusters: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct InstanceSpec {
+    pub service: String,
+    pub group: String,
+    pub ip: String,
+    pub port: u16,
+    /// Default `DEFAULT`.
+    pub cluster: String,
+    /// Default 1.0.
+    pub weight: f64,
+    /// Default true.
+    pub enabled: bool,
+    /// Default true.
+    pub ephemeral: bool,
+    pub metadata: BTreeMap<String, String>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum ClientOp {
+    Register(InstanceSpec),
+    /// Only service, group, ip, port, cluster, ephemeral matter.
+    Deregister(InstanceSpec),
+    Subscribe(ServiceRef),
+    Unsubscribe(ServiceRef),
+    GetAllInstances(ServiceRef),
+    /// `select_instances = { service = "orders", healthy = true }` (healthy default true).
+    SelectInstances(ServiceRef, bool),
+    SelectOneHealthy(ServiceRef),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Fault {
+    /// Kill the node's process; its disk survives.
+    Crash(String),
+    /// Start a crashed node again.
+    Restart(String),
+    /// Freeze the node: its tasks stop, its sockets still accept.
+    Pause(String),
+    Resume(String),
+    /// Cut every link to and from the node.
+    Isolate(String),
+    /// Remove every partition, isolation and one-way cut.
+    Heal,
+    /// Groups that cannot reach each other (nodes in no group keep every link).
+    Partition(Vec<Vec<String>>),
+    /// `from` can no longer reach `to`; the reverse direction still works.
+    OneWay {
+        from: String,
+        to: String,
+    },
+    /// Probability that a UDP datagram (push, ack) is lost, 0.0..=1.0.
+    Loss(f64),
+    /// Per-message network latency range.
+    Latency(Duration, Duration),
+}
+
+/// When a view expectation must hold.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum When {
+    At(Duration),
+    /// Holds at some moment of the window (inclusive).
+    Within(Duration, Duration),
+    /// Holds at every moment of the window (inclusive).
+    Always(Duration, Duration),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ViewTarget {
+    /// The client's cached view (what getAllInstances returns without a server call).
+    Client(String),
+    /// The server's `/instance/list` view.
+    Server(String),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Expect {
+    View {
+        /// The label shown in the outcome: the `name` key if given, else generated.
+        label: Option<String>,
+        target: ViewTarget,
+        service: ServiceRef,
+        /// Exact set of `ip:port`.
+        instances: Option<BTreeSet<String>>,
+        /// Exact set of `ip:port` reported healthy.
+        healthy: Option<BTreeSet<String>>,
+        when: When,
+        line: usize,
+    },
+    Event {
+        label: Option<String>,
+        /// e.g. `instance.unhealthy`, `push.failed`, `fault.crash`.
+        kind: String,
+        instance: Option<String>,
+        service: Option<String>,
+        node: Option<String>,
+        /// Window; `None` = the whole run.
+        window: Option<(Duration, Duration)>,
+        /// true: no matching event in the window; false: at least one.
+        never: bool,
+        line: usize,
+    },
+}
+
+impl Scenario {
+    /// Every node name, servers first.
+    pub fn node_names(&self) -> Vec<String> {
+        let mut v = self.servers.clone();
+        v.extend(self.clients.iter().map(|c| c.name.clone()));
+        v
+    }
+
+    pub fn is_server(&self, name: &str) -> bool {
+        self.servers.iter().any(|s| s == name)
+    }
+
+    /// Services that clients touch, for the final-view section of the outcome.
+    pub fn services(&self) -> BTreeSet<ServiceRef> {
+        let mut set = BTreeSet::new();
+        for s in &self.steps {
+            if let Action::Client { op, .. } = &s.action {
+                let r = match op {
+                    ClientOp::Register(i) | ClientOp::Deregister(i) => ServiceRef {
+                        service: i.service.clone(),
+                        group: i.group.clone(),
+                        clusters: vec![],
+                    },
+                    ClientOp::Subscribe(r)
+                    | ClientOp::Unsubscribe(r)
+                    | ClientOp::GetAllInstances(r)
+                    | ClientOp::SelectInstances(r, _)
+                    | ClientOp::SelectOneHealthy(r) => ServiceRef {
+                        clusters: vec![],
+                        ..r.clone()
+                    },
+                };
+                set.insert(r);
+            }
+        }
+        set
+    }
+}

@@ -1,0 +1,232 @@
+//! Client beats and the beat-check task (spec §8).
+
+use super::Server;
+use crate::model::expiry::{should_delete, should_mark_unhealthy};
+use crate::model::Instance;
+use crate::wire::{
+    Api, BeatParams, Body, InstanceParams, Request, Response, CODE_OK, CODE_RESOURCE_NOT_FOUND,
+};
+use std::sync::Arc;
+
+impl Server {
+    /// `PUT /instance/beat` (§8).
+    pub(crate) fn client_beat(self: &Arc<Self>, b: BeatParams) -> Response {
+        let cfg = self.ctx.cfg.clone();
+        // The beat's ip, port and cluster override the plain parameters.
+        let (ip, port, cluster) = match &b.beat {
+            Some(info) => (info.ip.clone(), info.port, info.cluster.clone()),
+            None => (b.ip.clone(), b.port, b.cluster_name.clone()),
+        };
+        let key = (b.namespace_id.clone(), b.service_name.clone());
+        let switch_interval = cfg.client_beat_interval.as_millis() as i64;
+        let find = |s: &Server| -> Option<Instance> {
+            let st = s.state.lock().unwrap();
+            st.services.get(&key).and_then(|svc| {
+                svc.all_instances()
+                    .into_iter()
+                    .find(|i| i.ip == ip && i.port == port && i.cluster_name == cluster)
+                    .cloned()
+            })
+        };
+        let mut inst = find(self);
+        if inst.is_none() {
+            match &b.beat {
+                // spec §8 step 2: unknown instance and a light beat → 20404 with HTTP 200.
+                // The reply has no lightBeatEnabled field, which the client reads as false.
+                None => {
+                    return Response::with(Body::Beat {
+                        client_beat_interval: switch_interval,
+                        code: CODE_RESOURCE_NOT_FOUND,
+                        light_beat_enabled: false,
+                    })
+                }
+                // ... a full beat re-registers the instance on the server (healthy = true).
+                Some(info) => {
+                    let p = InstanceParams {
+                        namespace_id: b.namespace_id.clone(),
+                        service_name: b.service_name.clone(),
+                        ip: info.ip.clone(),
+                        port: info.port,
+                        cluster_name: info.cluster.clone(),
+                        weight: info.weight,
+                        enabled: true,
+                        healthy: true,
+                        ephemeral: true,
+                        metadata: info.metadata.clone(),
+                    };
+                    let r = self.register_instance(
+                        p,
+                        crate::wire::UserAgent::Server,
+                        Some("beat".into()),
+                    );
+                    if !r.is_success() {
+                        return r;
+                    }
+                    inst = find(self);
+                }
+            }
+        }
+        // spec §8 step 3: the service is still missing → 500.
+        if !self.state.lock().unwrap().services.contains_key(&key) {
+            return Response::error(
+                500,
+                format!("service not found: {}@@{}", b.namespace_id, b.service_name),
+            );
+        }
+        let interval = inst
+            .as_ref()
+            .map(|i| i.heartbeat_interval(switch_interval))
+            .unwrap_or(switch_interval);
+        self.process_beat(&b.namespace_id, &b.service_name, &ip, port, &cluster);
+        Response::with(Body::Beat {
+            client_beat_interval: interval,
+            code: CODE_OK,
+            light_beat_enabled: cfg.light_beat_enabled,
+        })
+    }
+
+    /// ClientBeatProcessor (§8): refresh lastBeat; an unhealthy, unmarked instance turns healthy.
+    fn process_beat(self: &Arc<Self>, ns: &str, grouped: &str, ip: &str, port: u16, cluster: &str) {
+        let now = self.now();
+        let mut revived = vec![];
+        {
+            let mut st = self.state.lock().unwrap();
+            let Some(svc) = st.services.get_mut(&(ns.to_string(), grouped.to_string())) else {
+                return;
+            };
+            // A missing cluster throws inside the processor; Nacos only logs it.
+            let Some(c) = svc.clusters.get_mut(cluster) else {
+                return;
+            };
+            for i in c
+                .ephemeral
+                .iter_mut()
+                .filter(|i| i.ip == ip && i.port == port)
+            {
+                i.last_beat = now;
+                if !i.marked && !i.healthy {
+                    i.healthy = true;
+                    revived.push(i.ip_port());
+                }
+            }
+            if !revived.is_empty() {
+                svc.recalculate_checksum();
+            }
+        }
+        for i in &revived {
+            crate::emit!(
+                "instance.healthy",
+                self.name(),
+                service = grouped,
+                instance = i,
+                reason = "beat"
+            );
+        }
+        if !revived.is_empty() {
+            self.push.service_changed(self.clone(), ns, grouped);
+        }
+    }
+}
+
+/// Spawns the service's ClientBeatCheckTask: first run after 5 s, then every 5 s (§3, §8).
+pub(crate) fn start_beat_check(server: Arc<Server>, ns: String, grouped: String) {
+    tokio::spawn(async move {
+        let cfg = server.ctx.cfg.clone();
+        tokio::time::sleep(cfg.beat_check_initial_delay).await;
+        loop {
+            if !beat_check(&server, &ns, &grouped) {
+                return; // the service is gone
+            }
+            tokio::time::sleep(cfg.beat_check_period).await;
+        }
+    });
+}
+
+/// One run of ClientBeatCheckTask (§8). Returns false once the service no longer exists.
+fn beat_check(server: &Arc<Server>, ns: &str, grouped: &str) -> bool {
+    let cfg = server.ctx.cfg.clone();
+    // spec §8 step 1: only the owner checks, and only with health checks enabled.
+    if !server.mapper.responsible(grouped) || !cfg.health_check_enabled {
+        return server
+            .state
+            .lock()
+            .unwrap()
+            .services
+            .contains_key(&(ns.to_string(), grouped.to_string()));
+    }
+    let now = server.now();
+    let timeout = cfg.heartbeat_timeout.as_millis() as i64;
+    let delete_timeout = cfg.ip_delete_timeout.as_millis() as i64;
+    let mut unhealthy = vec![];
+    let mut expired = vec![];
+    {
+        let mut st = server.state.lock().unwrap();
+        let Some(svc) = st.services.get_mut(&(ns.to_string(), grouped.to_string())) else {
+            return false;
+        };
+        for c in svc.clusters.values_mut() {
+            for i in c.ephemeral.iter_mut() {
+                if should_mark_unhealthy(i, now, timeout) {
+                    i.healthy = false;
+                    unhealthy.push((i.ip_port(), now - i.last_beat));
+                }
+            }
+        }
+        if !unhealthy.is_empty() {
+            svc.recalculate_checksum();
+        }
+        if cfg.expire_instance {
+            for i in svc.all_instances() {
+                if should_delete(i, now, delete_timeout) {
+                    expired.push(i.clone());
+                }
+            }
+        }
+    }
+    for (i, silent) in &unhealthy {
+        crate::emit!(
+            "instance.unhealthy",
+            server.name(),
+            service = grouped,
+            instance = i,
+            since_beat_ms = silent
+        );
+    }
+    if !unhealthy.is_empty() {
+        server.push.service_changed(server.clone(), ns, grouped);
+    }
+    // spec §8 step 4: the delete is an async HTTP DELETE to this very server, with the server's
+    // UA: if this node no longer owns the service, DistroFilter answers 400 and it is lost.
+    for i in expired {
+        let server = server.clone();
+        let ns = ns.to_string();
+        tokio::spawn(async move {
+            let p = InstanceParams {
+                namespace_id: ns,
+                service_name: i.service_name.clone(),
+                ip: i.ip.clone(),
+                port: i.port,
+                cluster_name: i.cluster_name.clone(),
+                weight: i.weight,
+                enabled: i.enabled,
+                healthy: i.healthy,
+                ephemeral: true,
+                metadata: i.metadata.clone(),
+            };
+            let mut req = Request::server(Api::DeregisterInstance(p));
+            req.note = Some("expired".into());
+            let cfg = &server.ctx.cfg;
+            let _ = server
+                .ctx
+                .net
+                .call(
+                    server.ctx.addr,
+                    req,
+                    cfg.server_connect_timeout,
+                    cfg.server_read_timeout,
+                )
+                .await;
+        });
+    }
+    true
+}

@@ -1,0 +1,108 @@
+//! One Nacos naming server node: wires its components and routes requests to them.
+
+pub mod distro;
+pub mod health;
+pub mod naming;
+pub mod push;
+
+use crate::io::net::BoxFuture;
+use crate::io::{Handler, NodeCtx};
+use crate::model::{ListView, Millis, Service};
+use crate::wire::{Api, Datagram, Request, Response};
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+
+pub use naming::NamingState;
+
+/// A running server process. Dropped (with all its tasks) when the node crashes.
+pub struct Server {
+    pub ctx: NodeCtx,
+    pub(crate) state: Mutex<NamingState>,
+    pub(crate) push: push::PushService,
+    pub(crate) mapper: distro::DistroMapper,
+}
+
+impl Server {
+    /// Boots the server: starts serving requests and the background tasks of its components.
+    pub fn start(ctx: NodeCtx, members: Vec<SocketAddr>) -> Arc<Server> {
+        let mapper = distro::DistroMapper::new(ctx.addr, members);
+        let server = Arc::new(Server {
+            state: Mutex::new(NamingState::default()),
+            push: push::PushService::default(),
+            mapper,
+            ctx,
+        });
+        crate::emit!("server.started", server.ctx.name, addr = server.ctx.addr);
+        server.ctx.net.serve(server.clone(), 4);
+        push::PushService::start_zombie_sweep(server.clone());
+        server
+    }
+
+    pub fn now(&self) -> Millis {
+        self.ctx.clock.now_ms()
+    }
+
+    pub fn name(&self) -> &str {
+        &self.ctx.name
+    }
+
+    /// The `/instance/list` view of a service as a client would get it (for checks and reports),
+    /// without registering a push client.
+    pub fn view(&self, namespace: &str, grouped: &str) -> ListView {
+        let st = self.state.lock().unwrap();
+        let svc = st
+            .services
+            .get(&(namespace.to_string(), grouped.to_string()));
+        crate::model::view::list_view(
+            svc,
+            grouped,
+            &[],
+            false,
+            self.ctx.cfg.default_cache_millis.as_millis() as u64,
+            self.now(),
+        )
+        .unwrap_or_else(|_| crate::model::view::list_view(None, grouped, &[], false, 0, 0).unwrap())
+    }
+
+    /// Every service this server knows, for the final views of the outcome.
+    pub fn services(&self) -> BTreeMap<(String, String), Service> {
+        self.state.lock().unwrap().services.clone()
+    }
+
+    async fn dispatch(self: Arc<Self>, from: SocketAddr, req: Request) -> Response {
+        let note = req.note.clone();
+        match req.api {
+            Api::RegisterInstance(p) => self.register_instance(p, req.ua, note),
+            Api::DeregisterInstance(p) => self.deregister_instance(p, note),
+            Api::UpdateInstance(p) => self.update_instance(p, req.ua),
+            Api::Beat(b) => self.client_beat(b),
+            Api::ListInstances(l) => self.list_instances(from, l, req.ua),
+            Api::GetInstance {
+                namespace_id,
+                service_name,
+                ip,
+                port,
+                cluster_name,
+            } => self.get_instance(&namespace_id, &service_name, &ip, port, &cluster_name),
+            Api::ListServices {
+                namespace_id,
+                group_name,
+                page_no,
+                page_size,
+            } => self.list_services(&namespace_id, &group_name, page_no, page_size),
+        }
+    }
+}
+
+impl Handler for Server {
+    fn handle(self: Arc<Self>, from: SocketAddr, req: Request) -> BoxFuture<Response> {
+        Box::pin(self.dispatch(from, req))
+    }
+
+    fn datagram(self: Arc<Self>, from: SocketAddr, d: Datagram) {
+        if let Datagram::PushAck { last_ref_time } = d {
+            self.push.on_ack(&self, from, last_ref_time);
+        }
+    }
+}

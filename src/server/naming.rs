@@ -1,0 +1,400 @@
+//! ServiceManager and the instance handlers: register, deregister, update, list, get, service
+//! list (spec §8 "Register and deregister", §11, §12).
+
+use super::Server;
+use crate::model::keys::{self, ephemeral_key, persistent_key};
+use crate::model::service::UpdateDiff;
+use crate::model::{Instance, Service};
+use crate::wire::{Body, InstanceParams, ListParams, Response, UserAgent};
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+/// A datum of the consistency layer: `{key, value, timestamp}` (§1).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Datum {
+    pub instances: Vec<Instance>,
+    pub timestamp: i64,
+}
+
+/// The server's in-memory registry.
+#[derive(Default)]
+pub struct NamingState {
+    /// (namespace, grouped name) → service. Sorted, like Nacos's ConcurrentSkipListMap (§1).
+    pub services: BTreeMap<(String, String), Service>,
+    /// The consistency layer's DataStore: instance-list key → datum.
+    pub datums: BTreeMap<String, Datum>,
+}
+
+fn instance_key(ns: &str, grouped: &str, ephemeral: bool) -> String {
+    if ephemeral {
+        ephemeral_key(ns, grouped)
+    } else {
+        persistent_key(ns, grouped)
+    }
+}
+
+/// What an instance-list update does to the current list.
+enum Action {
+    Add(Box<Instance>),
+    Remove(Box<Instance>),
+}
+
+impl Server {
+    /// Validates the common parameters of the instance endpoints (§1 names, §12 weight range).
+    fn validate(p: &InstanceParams) -> Result<(), Response> {
+        if keys::split_grouped(&p.service_name).is_none()
+            || !keys::valid_service_name(&p.service_name)
+        {
+            return Err(Response::error(
+                400,
+                format!("Param 'serviceName' is illegal: {}", p.service_name),
+            ));
+        }
+        if !keys::valid_cluster_name(&p.cluster_name) {
+            return Err(Response::error(
+                400,
+                format!("Param 'clusterName' is illegal: {}", p.cluster_name),
+            ));
+        }
+        // spec §12: weight outside [0, 10000] → 400
+        if !(0.0..=10000.0).contains(&p.weight) {
+            return Err(Response::error(
+                400,
+                "instance format invalid: The weights range from 0.0 to 10000.0",
+            ));
+        }
+        Ok(())
+    }
+
+    fn instance_from(&self, p: &InstanceParams) -> Instance {
+        let mut i = Instance::new(&p.ip, p.port, &p.cluster_name, &p.service_name, self.now());
+        i.weight = p.weight;
+        i.enabled = p.enabled;
+        i.healthy = p.healthy;
+        i.ephemeral = p.ephemeral;
+        i.metadata = p.metadata.clone();
+        i
+    }
+
+    /// Creates the service locally if it is missing (§1 "Service creation"), starting its beat
+    /// check task.
+    pub(crate) fn ensure_service(self: &Arc<Self>, ns: &str, grouped: &str) {
+        let created = {
+            let mut st = self.state.lock().unwrap();
+            let key = (ns.to_string(), grouped.to_string());
+            if st.services.contains_key(&key) {
+                false
+            } else {
+                let mut svc = Service::new(ns, grouped);
+                svc.last_modified = self.now();
+                st.services.insert(key, svc);
+                true
+            }
+        };
+        if created {
+            crate::emit!("service.created", self.name(), service = grouped);
+            super::health::start_beat_check(self.clone(), ns.to_string(), grouped.to_string());
+        }
+    }
+
+    /// `POST /instance` (§12): ok, or 400.
+    pub(crate) fn register_instance(
+        self: &Arc<Self>,
+        p: InstanceParams,
+        _ua: UserAgent,
+        note: Option<String>,
+    ) -> Response {
+        if let Err(r) = Self::validate(&p) {
+            return r;
+        }
+        self.ensure_service(&p.namespace_id, &p.service_name);
+        let inst = self.instance_from(&p);
+        match self.update_ip_addresses(
+            &p.namespace_id,
+            &p.service_name,
+            p.ephemeral,
+            Action::Add(Box::new(inst)),
+            note.as_deref(),
+        ) {
+            Ok(()) => Response::ok(),
+            Err(r) => r,
+        }
+    }
+
+    /// `DELETE /instance` (§12): ok, also when the service is unknown.
+    pub(crate) fn deregister_instance(
+        self: &Arc<Self>,
+        p: InstanceParams,
+        note: Option<String>,
+    ) -> Response {
+        let known = self
+            .state
+            .lock()
+            .unwrap()
+            .services
+            .contains_key(&(p.namespace_id.clone(), p.service_name.clone()));
+        if !known {
+            return Response::ok();
+        }
+        let inst = self.instance_from(&p);
+        match self.update_ip_addresses(
+            &p.namespace_id,
+            &p.service_name,
+            p.ephemeral,
+            Action::Remove(Box::new(inst)),
+            note.as_deref(),
+        ) {
+            Ok(()) => Response::ok(),
+            Err(r) => r,
+        }
+    }
+
+    /// `PUT /instance` (§8, §12): a Java client ≥ 1.0.0 may only update an existing instance.
+    pub(crate) fn update_instance(self: &Arc<Self>, p: InstanceParams, ua: UserAgent) -> Response {
+        if let Err(r) = Self::validate(&p) {
+            return r;
+        }
+        let exists = {
+            let st = self.state.lock().unwrap();
+            st.services
+                .get(&(p.namespace_id.clone(), p.service_name.clone()))
+                .map(|s| {
+                    s.all_instances()
+                        .iter()
+                        .any(|i| i.ip == p.ip && i.port == p.port && i.ephemeral == p.ephemeral)
+                })
+                .unwrap_or(false)
+        };
+        if ua == UserAgent::JavaClient && !exists {
+            return Response::error(400, format!("instance not exist: {}:{}", p.ip, p.port));
+        }
+        self.register_instance(p, ua, None)
+    }
+
+    /// `ServiceManager.updateIpAddresses` (§8): start from the datum, copy health and lastBeat
+    /// from memory, upsert or remove by datumKey, and put the result.
+    fn update_ip_addresses(
+        self: &Arc<Self>,
+        ns: &str,
+        grouped: &str,
+        ephemeral: bool,
+        action: Action,
+        note: Option<&str>,
+    ) -> Result<(), Response> {
+        let key = instance_key(ns, grouped, ephemeral);
+        let diff = {
+            let mut st = self.state.lock().unwrap();
+            let current: BTreeMap<String, Instance> = st
+                .services
+                .get(&(ns.to_string(), grouped.to_string()))
+                .map(|s| {
+                    s.instances(ephemeral)
+                        .into_iter()
+                        .map(|i| (i.ip_port(), i))
+                        .collect()
+                })
+                .unwrap_or_default();
+            // datumKey → instance, keeping the datum's order semantics irrelevant (sorted map).
+            let mut list: BTreeMap<String, Instance> = BTreeMap::new();
+            if let Some(d) = st.datums.get(&key) {
+                for i in &d.instances {
+                    let mut i = i.clone();
+                    if let Some(mem) = current.get(&i.ip_port()) {
+                        i.healthy = mem.healthy;
+                        i.last_beat = mem.last_beat;
+                    }
+                    list.insert(i.datum_key(), i);
+                }
+            }
+            match action {
+                Action::Remove(i) => {
+                    list.remove(&i.datum_key());
+                }
+                Action::Add(mut i) => {
+                    if let Some(old) = list.get(&i.datum_key()) {
+                        i.instance_id = old.instance_id.clone();
+                    }
+                    list.insert(i.datum_key(), *i);
+                }
+            }
+            let new: Vec<Instance> = list.into_values().collect();
+            self.put_locked(&mut st, ns, grouped, &key, new, ephemeral)
+        };
+        self.after_change(ns, grouped, &diff, note);
+        Ok(())
+    }
+
+    /// The consistency layer's put (Distro for ephemeral keys, §6): store a new datum with
+    /// timestamp 1 and apply it to the service (`Service.onChange`).
+    fn put_locked(
+        &self,
+        st: &mut super::NamingState,
+        ns: &str,
+        grouped: &str,
+        key: &str,
+        instances: Vec<Instance>,
+        ephemeral: bool,
+    ) -> UpdateDiff {
+        st.datums.insert(
+            key.to_string(),
+            Datum {
+                instances: instances.clone(),
+                timestamp: 1,
+            },
+        );
+        let now = self.now();
+        match st.services.get_mut(&(ns.to_string(), grouped.to_string())) {
+            Some(svc) => svc.update_ips(instances, ephemeral, now),
+            None => UpdateDiff::default(),
+        }
+    }
+
+    /// Events and the push that follow an applied change.
+    pub(crate) fn after_change(
+        self: &Arc<Self>,
+        ns: &str,
+        grouped: &str,
+        diff: &UpdateDiff,
+        note: Option<&str>,
+    ) {
+        for i in &diff.added {
+            crate::emit!(
+                "instance.registered",
+                self.name(),
+                service = grouped,
+                instance = i
+            );
+        }
+        for i in &diff.removed {
+            if note == Some("expired") {
+                crate::emit!(
+                    "instance.deleted",
+                    self.name(),
+                    service = grouped,
+                    instance = i,
+                    reason = "expired"
+                );
+            } else {
+                crate::emit!(
+                    "instance.deregistered",
+                    self.name(),
+                    service = grouped,
+                    instance = i
+                );
+            }
+        }
+        // Service.onChange always ends in a push (§6 "Applying a change").
+        self.push.service_changed(self.clone(), ns, grouped);
+    }
+
+    /// `GET /instance/list` (§11).
+    pub(crate) fn list_instances(
+        self: &Arc<Self>,
+        _from: SocketAddr,
+        l: ListParams,
+        ua: UserAgent,
+    ) -> Response {
+        let cfg = &self.ctx.cfg;
+        let mut cache_millis = cfg.default_cache_millis.as_millis() as u64;
+        // spec §11 step 1 / §10: a push-capable client with a UDP port becomes a push client,
+        // even for an unknown service.
+        if l.udp_port > 0 && cfg.push_enabled && ua == UserAgent::JavaClient {
+            let target: SocketAddr = match l.client_ip.parse() {
+                Ok(ip) => SocketAddr::new(ip, l.udp_port),
+                Err(_) => return Response::error(400, format!("bad clientIP {}", l.client_ip)),
+            };
+            self.push.add_client(
+                &l.namespace_id,
+                &l.service_name,
+                &l.clusters,
+                target,
+                self.now(),
+            );
+            cache_millis = cfg.push_cache_millis.as_millis() as u64;
+        }
+        let clusters: Vec<String> = l
+            .clusters
+            .split(',')
+            .filter(|s| !s.is_empty())
+            .map(str::to_string)
+            .collect();
+        let st = self.state.lock().unwrap();
+        let svc = st
+            .services
+            .get(&(l.namespace_id.clone(), l.service_name.clone()));
+        match crate::model::view::list_view(
+            svc,
+            &l.service_name,
+            &clusters,
+            l.healthy_only,
+            cache_millis,
+            self.now(),
+        ) {
+            Ok(v) => Response::with(Body::List(Box::new(v))),
+            Err(_) => Response::error(500, format!("service is disabled: {}", l.service_name)),
+        }
+    }
+
+    /// `GET /instance` (§12): the instance, or 404.
+    pub(crate) fn get_instance(
+        &self,
+        ns: &str,
+        grouped: &str,
+        ip: &str,
+        port: u16,
+        cluster: &str,
+    ) -> Response {
+        let st = self.state.lock().unwrap();
+        let Some(svc) = st.services.get(&(ns.to_string(), grouped.to_string())) else {
+            return Response::error(404, format!("no service {grouped} found!"));
+        };
+        let found = svc
+            .all_instances()
+            .into_iter()
+            .find(|i| i.ip == ip && i.port == port && i.cluster_name == cluster);
+        match found {
+            Some(i) => Response::with(Body::Instance {
+                service: grouped.to_string(),
+                ip: i.ip.clone(),
+                port: i.port,
+                cluster_name: i.cluster_name.clone(),
+                weight: i.weight,
+                healthy: i.healthy,
+                instance_id: i.instance_id.clone(),
+                metadata: i.metadata.clone(),
+            }),
+            None => Response::error(404, "no matched ip found!"),
+        }
+    }
+
+    /// `GET /service/list` (§12): ungrouped names, paged; group `*` = all.
+    pub(crate) fn list_services(
+        &self,
+        ns: &str,
+        group: &str,
+        page_no: u32,
+        page_size: u32,
+    ) -> Response {
+        let st = self.state.lock().unwrap();
+        let names: Vec<String> = st
+            .services
+            .keys()
+            .filter(|(n, _)| n == ns)
+            .filter_map(|(_, g)| keys::split_grouped(g))
+            .filter(|(g, _)| group == "*" || g == group)
+            .map(|(_, name)| name)
+            .collect();
+        let start = (page_no.max(1) as usize - 1) * page_size as usize;
+        let doms = names
+            .iter()
+            .skip(start)
+            .take(page_size as usize)
+            .cloned()
+            .collect();
+        Response::with(Body::ServiceList {
+            count: names.len(),
+            doms,
+        })
+    }
+}

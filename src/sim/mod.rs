@@ -1,0 +1,137 @@
+//! The harness: runs one scenario with one seed in a fresh madsim runtime on a fresh OS thread
+//! (std's HashMap seeding is per thread), records the event log, and builds the outcome.
+
+pub mod faults;
+pub mod world;
+
+use crate::check::{self, Samples};
+use crate::report::{FinalHost, Outcome};
+use crate::scenario::Scenario;
+use crate::trace::{self, Log, Recorder};
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+use tracing_subscriber::prelude::*;
+use world::{Proc, World};
+
+/// What a run measured about itself (outside virtual time).
+#[derive(Debug, Clone, Copy)]
+pub struct RunStats {
+    pub wall_secs: f64,
+    pub messages: u64,
+}
+
+type Finals = BTreeMap<String, Option<BTreeMap<String, Vec<FinalHost>>>>;
+
+/// Runs the scenario with the given seed. Never panics: a panic inside the simulation becomes a
+/// failed outcome carrying the message, with the repro command.
+pub fn run(sc: &Scenario, seed: u64) -> (Outcome, RunStats) {
+    let log = Log::default();
+    let finals: Arc<Mutex<Option<(Finals, Vec<check::Check>, u64)>>> = Arc::default();
+    let (sc2, log2, finals2) = (sc.clone(), log.clone(), finals.clone());
+    let started = Instant::now();
+    let joined = std::thread::Builder::new()
+        .name(format!("sim-seed-{seed}"))
+        .spawn(move || {
+            let subscriber = tracing_subscriber::registry().with(Recorder::new(log2.clone()));
+            tracing::subscriber::with_default(subscriber, || {
+                let rt =
+                    madsim::runtime::Runtime::with_seed_and_config(seed, madsim::Config::default());
+                rt.block_on(async move {
+                    let (world, samples) = world::play(&sc2).await;
+                    let w = world.lock().unwrap();
+                    let messages = w.net.stat().msg_count;
+                    let events = log2.snapshot();
+                    let checks = check::evaluate(&sc2.expects, &samples, &events);
+                    *finals2.lock().unwrap() = Some((final_views(&w), checks, messages));
+                });
+            })
+        })
+        .expect("spawn the simulation thread")
+        .join();
+    let wall_secs = started.elapsed().as_secs_f64();
+    let panic = joined.err().map(|p| {
+        p.downcast_ref::<String>()
+            .cloned()
+            .or_else(|| p.downcast_ref::<&str>().map(|s| s.to_string()))
+            .unwrap_or_else(|| "unknown panic".into())
+    });
+    let events = log.snapshot();
+    let (final_views, mut checks, messages) = finals.lock().unwrap().take().unwrap_or_else(|| {
+        (
+            BTreeMap::new(),
+            check::evaluate(&sc.expects, &Samples::default(), &events),
+            0,
+        )
+    });
+    if let Some(p) = &panic {
+        checks.insert(
+            0,
+            check::Check {
+                name: "the simulation runs without panicking".into(),
+                passed: false,
+                detail: p.clone(),
+            },
+        );
+    }
+    let outcome = Outcome {
+        scenario: sc.name.clone(),
+        about: sc.about.clone(),
+        path: sc.path.clone(),
+        seed,
+        duration_ms: sc.duration.as_millis() as u64,
+        overrides: sc.overrides.clone(),
+        passed: checks.iter().all(|c| c.passed),
+        trace_hash: trace::trace_hash(&events),
+        checks,
+        events,
+        final_views,
+        node_order: sc.node_names(),
+        messages,
+        panic,
+    };
+    (
+        outcome,
+        RunStats {
+            wall_secs,
+            messages,
+        },
+    )
+}
+
+/// Every up node's view at the end: servers' `/instance/list` views, clients' caches.
+fn final_views(w: &World) -> Finals {
+    let mut out = BTreeMap::new();
+    for n in &w.nodes {
+        let view = match &n.slot {
+            Proc::Server(s) => s.get().map(|server| {
+                server
+                    .services()
+                    .keys()
+                    .map(|(ns, g)| {
+                        let v = server.view(ns, g);
+                        (g.clone(), hosts(&v.hosts))
+                    })
+                    .collect()
+            }),
+            Proc::Client(c) => c.get().map(|client| {
+                client
+                    .cache_snapshot()
+                    .into_iter()
+                    .map(|(k, info)| (k, hosts(&info.hosts)))
+                    .collect()
+            }),
+        };
+        out.insert(n.name.clone(), if n.up { view } else { None });
+    }
+    out
+}
+
+fn hosts(h: &[crate::model::HostView]) -> Vec<FinalHost> {
+    h.iter()
+        .map(|h| FinalHost {
+            instance: h.ip_port(),
+            healthy: h.healthy,
+        })
+        .collect()
+}
