@@ -66,10 +66,13 @@ pub fn parse_duration(s: &str) -> Result<Duration, String> {
 /// Formats a duration the way scenarios write it ("500ms", "15s", "2m").
 pub fn fmt_duration(d: Duration) -> String {
     let ms = d.as_millis();
-    if ms % 60_000 == 0 && ms >= 60_000 {
+    if ms.is_multiple_of(60_000) && ms >= 60_000 {
         format!("{}m", ms / 60_000)
-    } else if ms % 1000 == 0 && ms > 0 {
+    } else if ms.is_multiple_of(1000) && ms > 0 {
         format!("{}s", ms / 1000)
+    } else if ms > 1000 {
+        let s = format!("{:.3}", ms as f64 / 1000.0);
+        format!("{}s", s.trim_end_matches('0'))
     } else {
         format!("{ms}ms")
     }
@@ -282,7 +285,9 @@ mod tests {
         assert!(parse_duration("15x").is_err());
         assert!(parse_duration("s").is_err());
         assert_eq!(fmt_duration(ms(120000)), "2m");
-        assert_eq!(fmt_duration(ms(1500)), "1500ms");
+        assert_eq!(fmt_duration(ms(1500)), "1.5s");
+        assert_eq!(fmt_duration(ms(15100)), "15.1s");
+        assert_eq!(fmt_duration(ms(500)), "500ms");
         assert_eq!(fmt_duration(ms(15000)), "15s");
     }
 }

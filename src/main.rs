@@ -54,6 +54,9 @@ enum Cmd {
         duration: std::time::Duration,
         #[arg(long, default_value_t = 1)]
         seed: u64,
+        /// Runs to time (the median is reported; the outcome is identical every time).
+        #[arg(long, default_value_t = 5)]
+        repeat: usize,
     },
 }
 
@@ -81,7 +84,8 @@ fn main() -> ExitCode {
             subscribers,
             duration,
             seed,
-        } => bench(clients, subscribers, duration, seed),
+            repeat,
+        } => bench(clients, subscribers, duration, seed, repeat),
     }
 }
 
@@ -142,33 +146,44 @@ fn list(dir: &Path) -> ExitCode {
     }
 }
 
-fn bench(clients: usize, subscribers: usize, duration: std::time::Duration, seed: u64) -> ExitCode {
+fn bench(
+    clients: usize,
+    subscribers: usize,
+    duration: std::time::Duration,
+    seed: u64,
+    repeat: usize,
+) -> ExitCode {
     let sc = scenario::bench_scenario(clients, subscribers, duration, seed);
     println!(
-        "bench: 1 server, {clients} clients x 1 ephemeral instance, {subscribers} subscribers, {} of virtual time, seed {seed}",
-        fmt_duration(duration)
+        "bench: 1 server, {clients} clients x 1 ephemeral instance, {subscribers} subscribers, {} of virtual time, seed {seed}, {} runs",
+        fmt_duration(duration),
+        repeat.max(1)
     );
-    let (outcome, stats) = sim::run(&sc, seed);
-    if let Some(p) = &outcome.panic {
-        eprintln!("the simulation panicked: {p}");
-        return ExitCode::from(1);
+    let mut walls = vec![];
+    let mut last = None;
+    for _ in 0..repeat.max(1) {
+        let (outcome, stats) = sim::run(&sc, seed);
+        if let Some(p) = &outcome.panic {
+            eprintln!("the simulation panicked: {p}");
+            return ExitCode::from(1);
+        }
+        walls.push(stats.wall_secs);
+        last = Some((outcome, stats));
     }
+    let (outcome, stats) = last.expect("at least one run");
+    walls.sort_by(f64::total_cmp);
+    let wall = walls[walls.len() / 2];
     let virt = duration.as_secs_f64();
-    println!("wall time:            {:.3} s", stats.wall_secs);
     println!(
-        "virtual/wall:         {:.0}x real time",
-        virt / stats.wall_secs
+        "wall time (median):   {:.3} s   (min {:.3}, max {:.3})",
+        wall,
+        walls[0],
+        walls[walls.len() - 1]
     );
+    println!("virtual/wall:         {:.0}x real time", virt / wall);
     println!("messages delivered:   {}", stats.messages);
-    println!(
-        "messages/wall-second: {:.0}",
-        stats.messages as f64 / stats.wall_secs
-    );
+    println!("messages/wall-second: {:.0}", stats.messages as f64 / wall);
     println!("events recorded:      {}", outcome.events.len());
-    if std::env::var("BENCH_DEBUG").is_ok() {
-        print!("{}", outcome.to_text(true));
-    }
+    println!("trace hash:           {}", outcome.trace_hash);
     ExitCode::SUCCESS
 }
-#[allow(dead_code)]
-fn debug_bench() {}

@@ -33,7 +33,11 @@ fn every_scenario_passes_and_matches_its_snapshot() {
             insta::assert_snapshot!(sc.name.clone(), outcome.to_text(false));
         });
     }
-    assert!(failed.is_empty(), "scenarios failed their checks:\n{}", failed.join("\n"));
+    assert!(
+        failed.is_empty(),
+        "scenarios failed their checks:\n{}",
+        failed.join("\n")
+    );
 }
 
 #[test]
@@ -42,9 +46,18 @@ fn every_scenario_is_deterministic() {
         let sc = scenario::load(&path).unwrap();
         let (a, _) = nacos_sim::sim::run(&sc, sc.seed);
         let (b, _) = nacos_sim::sim::run(&sc, sc.seed);
-        assert_eq!(a.trace_hash, b.trace_hash, "{}: same seed, different traces", path.display());
+        assert_eq!(
+            a.trace_hash,
+            b.trace_hash,
+            "{}: same seed, different traces",
+            path.display()
+        );
         assert_eq!(a.to_text(true), b.to_text(true), "{}", path.display());
-        assert!(!a.events.is_empty(), "{}: no events recorded", path.display());
+        assert!(
+            !a.events.is_empty(),
+            "{}: no events recorded",
+            path.display()
+        );
     }
 }
 
@@ -58,6 +71,10 @@ fn another_seed_gives_another_trace() {
 }
 
 #[test]
+#[allow(clippy::assertions_on_constants)] // the constant is the point: it depends on the build flags
 fn built_in_simulation_mode() {
-    assert!(cfg!(madsim), "RUSTFLAGS in the environment replaced .cargo/config.toml's --cfg madsim");
+    assert!(
+        cfg!(madsim),
+        "RUSTFLAGS in the environment replaced .cargo/config.toml's --cfg madsim"
+    );
 }

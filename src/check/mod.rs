@@ -29,15 +29,18 @@ impl Sample {
     }
 }
 
-/// Samples per expectation index: (virtual time, observation or None when the node was down).
+/// Observations of one expectation: (virtual time, the view or None when the node was down).
+pub type Observations = Vec<(Duration, Option<Sample>)>;
+
+/// Samples per expectation index.
 #[derive(Clone, Default)]
-pub struct Samples(Arc<Mutex<BTreeMap<usize, Vec<(Duration, Option<Sample>)>>>>);
+pub struct Samples(Arc<Mutex<BTreeMap<usize, Observations>>>);
 
 impl Samples {
     pub fn push(&self, k: usize, t: Duration, s: Option<Sample>) {
         self.0.lock().unwrap().entry(k).or_default().push((t, s));
     }
-    fn get(&self, k: usize) -> Vec<(Duration, Option<Sample>)> {
+    fn get(&self, k: usize) -> Observations {
         self.0.lock().unwrap().get(&k).cloned().unwrap_or_default()
     }
 }

@@ -181,6 +181,17 @@ fn event_expect(ctx: &Ctx, t: &Table, line: usize) -> R<Expect> {
             format!("`event`: {kind:?} is not an event kind (such as \"instance.unhealthy\")"),
         );
     }
+    if !crate::trace::KINDS.contains(&kind) {
+        let near = super::fields::suggest(kind, crate::trace::KINDS.iter().copied());
+        let hint = match near.first() {
+            Some(n) => format!("did you mean `{n}`?"),
+            None => format!("the kinds are {}", crate::trace::KINDS.join(", ")),
+        };
+        return fail(
+            kind_field.at(),
+            format!("`event`: unknown event kind `{kind}`: {hint}"),
+        );
+    }
     let instance = t
         .get("instance")
         .map(|f| addr(&f.label, f.node))

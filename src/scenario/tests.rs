@@ -1150,19 +1150,19 @@ fn expect_errors() {
 fn event_expect_errors() {
     let exp = |body: &str| format!("[[expect]]\n{body}\n");
     bad_at(
-        &exp("event = \"x.y\"\nat = \"5s\""),
+        &exp("event = \"push.sent\"\nat = \"5s\""),
         13,
         "at",
         &["`at` belongs to view expectations", "within"],
     );
     bad_at(
-        &exp("event = \"x.y\"\nnode = \"s7\""),
+        &exp("event = \"push.sent\"\nnode = \"s7\""),
         13,
         "\"s7\"",
         &["unknown node `s7`"],
     );
     bad_at(
-        &exp("event = \"x.y\"\ninstance = \"1.1.1.1\""),
+        &exp("event = \"push.sent\"\ninstance = \"1.1.1.1\""),
         13,
         "\"1.1",
         &["is not ip:port"],
@@ -1174,19 +1174,19 @@ fn event_expect_errors() {
         &["is not an event kind"],
     );
     bad_at(
-        &exp("event = \"x.y\"\nnever = 1"),
+        &exp("event = \"push.sent\"\nnever = 1"),
         13,
         "1",
         &["`never`: expected true or false, found integer 1"],
     );
     bad_at(
-        &exp("event = \"x.y\"\nwithin = \"5s\""),
+        &exp("event = \"push.sent\"\nwithin = \"5s\""),
         13,
         "\"5s\"",
         &["`within`: expected two durations such as [\"35s\", \"40s\"], found string \"5s\""],
     );
     bad_at(
-        &exp("event = \"x.y\"\nnevr = true"),
+        &exp("event = \"push.sent\"\nnevr = true"),
         13,
         "nevr",
         &["unknown key `nevr` in [[expect]]: did you mean `never`?"],

@@ -104,7 +104,9 @@ pub enum Fault {
     Heal,
     /// Groups that cannot reach each other (nodes in no group keep every link).
     Partition(Vec<Vec<String>>),
-    /// `from` can no longer reach `to`; the reverse direction still works.
+    /// Packets from `from` to `to` are dropped; the reverse direction still delivers. HTTP calls
+    /// between the two then time out both ways (a TCP handshake needs both directions); only
+    /// datagrams from `to` to `from` still arrive.
     OneWay {
         from: String,
         to: String,

@@ -48,21 +48,19 @@ impl Server {
     }
 
     /// The `/instance/list` view of a service as a client would get it (for checks and reports),
-    /// without registering a push client.
-    pub fn view(&self, namespace: &str, grouped: &str) -> ListView {
+    /// without registering a push client. `clusters` empty = all (§11).
+    pub fn view(&self, namespace: &str, grouped: &str, clusters: &[String]) -> ListView {
         let st = self.state.lock().unwrap();
         let svc = st
             .services
             .get(&(namespace.to_string(), grouped.to_string()));
-        crate::model::view::list_view(
-            svc,
-            grouped,
-            &[],
-            false,
-            self.ctx.cfg.default_cache_millis.as_millis() as u64,
-            self.now(),
-        )
-        .unwrap_or_else(|_| crate::model::view::list_view(None, grouped, &[], false, 0, 0).unwrap())
+        let cache = self.ctx.cfg.default_cache_millis.as_millis() as u64;
+        crate::model::view::list_view(svc, grouped, clusters, false, cache, self.now())
+            // A disabled service answers 500: it shows no hosts.
+            .unwrap_or_else(|_| {
+                crate::model::view::list_view(None, grouped, &[], false, cache, self.now())
+                    .expect("unknown service view")
+            })
     }
 
     /// Every service this server knows, for the final views of the outcome.

@@ -42,29 +42,29 @@ enum Action {
 
 impl Server {
     /// Validates the common parameters of the instance endpoints (§1 names, §12 weight range).
-    fn validate(p: &InstanceParams) -> Result<(), Response> {
+    fn validate(p: &InstanceParams) -> Option<Response> {
         if keys::split_grouped(&p.service_name).is_none()
             || !keys::valid_service_name(&p.service_name)
         {
-            return Err(Response::error(
+            return Some(Response::error(
                 400,
                 format!("Param 'serviceName' is illegal: {}", p.service_name),
             ));
         }
         if !keys::valid_cluster_name(&p.cluster_name) {
-            return Err(Response::error(
+            return Some(Response::error(
                 400,
                 format!("Param 'clusterName' is illegal: {}", p.cluster_name),
             ));
         }
         // spec §12: weight outside [0, 10000] → 400
         if !(0.0..=10000.0).contains(&p.weight) {
-            return Err(Response::error(
+            return Some(Response::error(
                 400,
                 "instance format invalid: The weights range from 0.0 to 10000.0",
             ));
         }
-        Ok(())
+        None
     }
 
     fn instance_from(&self, p: &InstanceParams) -> Instance {
@@ -82,14 +82,15 @@ impl Server {
     pub(crate) fn ensure_service(self: &Arc<Self>, ns: &str, grouped: &str) {
         let created = {
             let mut st = self.state.lock().unwrap();
-            let key = (ns.to_string(), grouped.to_string());
-            if st.services.contains_key(&key) {
-                false
-            } else {
-                let mut svc = Service::new(ns, grouped);
-                svc.last_modified = self.now();
-                st.services.insert(key, svc);
-                true
+            let now = self.now();
+            match st.services.entry((ns.to_string(), grouped.to_string())) {
+                std::collections::btree_map::Entry::Occupied(_) => false,
+                std::collections::btree_map::Entry::Vacant(v) => {
+                    let mut svc = Service::new(ns, grouped);
+                    svc.last_modified = now;
+                    v.insert(svc);
+                    true
+                }
             }
         };
         if created {
@@ -105,21 +106,19 @@ impl Server {
         _ua: UserAgent,
         note: Option<String>,
     ) -> Response {
-        if let Err(r) = Self::validate(&p) {
+        if let Some(r) = Self::validate(&p) {
             return r;
         }
         self.ensure_service(&p.namespace_id, &p.service_name);
         let inst = self.instance_from(&p);
-        match self.update_ip_addresses(
+        self.update_ip_addresses(
             &p.namespace_id,
             &p.service_name,
             p.ephemeral,
             Action::Add(Box::new(inst)),
             note.as_deref(),
-        ) {
-            Ok(()) => Response::ok(),
-            Err(r) => r,
-        }
+        );
+        Response::ok()
     }
 
     /// `DELETE /instance` (§12): ok, also when the service is unknown.
@@ -138,21 +137,19 @@ impl Server {
             return Response::ok();
         }
         let inst = self.instance_from(&p);
-        match self.update_ip_addresses(
+        self.update_ip_addresses(
             &p.namespace_id,
             &p.service_name,
             p.ephemeral,
             Action::Remove(Box::new(inst)),
             note.as_deref(),
-        ) {
-            Ok(()) => Response::ok(),
-            Err(r) => r,
-        }
+        );
+        Response::ok()
     }
 
     /// `PUT /instance` (§8, §12): a Java client ≥ 1.0.0 may only update an existing instance.
     pub(crate) fn update_instance(self: &Arc<Self>, p: InstanceParams, ua: UserAgent) -> Response {
-        if let Err(r) = Self::validate(&p) {
+        if let Some(r) = Self::validate(&p) {
             return r;
         }
         let exists = {
@@ -181,7 +178,8 @@ impl Server {
         ephemeral: bool,
         action: Action,
         note: Option<&str>,
-    ) -> Result<(), Response> {
+    ) {
+        // (An add can never end with an empty list here, so Nacos's 400 for that case is moot.)
         let key = instance_key(ns, grouped, ephemeral);
         let diff = {
             let mut st = self.state.lock().unwrap();
@@ -222,7 +220,6 @@ impl Server {
             self.put_locked(&mut st, ns, grouped, &key, new, ephemeral)
         };
         self.after_change(ns, grouped, &diff, note);
-        Ok(())
     }
 
     /// The consistency layer's put (Distro for ephemeral keys, §6): store a new datum with

@@ -11,7 +11,6 @@ use crate::trace::{self, Log, Recorder};
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
-use tracing_subscriber::prelude::*;
 use world::{Proc, World};
 
 /// What a run measured about itself (outside virtual time).
@@ -22,19 +21,20 @@ pub struct RunStats {
 }
 
 type Finals = BTreeMap<String, Option<BTreeMap<String, Vec<FinalHost>>>>;
+/// What the simulation thread hands back: final views, checks, messages delivered.
+type Finished = (Finals, Vec<check::Check>, u64);
 
 /// Runs the scenario with the given seed. Never panics: a panic inside the simulation becomes a
 /// failed outcome carrying the message, with the repro command.
 pub fn run(sc: &Scenario, seed: u64) -> (Outcome, RunStats) {
     let log = Log::default();
-    let finals: Arc<Mutex<Option<(Finals, Vec<check::Check>, u64)>>> = Arc::default();
+    let finals: Arc<Mutex<Option<Finished>>> = Arc::default();
     let (sc2, log2, finals2) = (sc.clone(), log.clone(), finals.clone());
     let started = Instant::now();
     let joined = std::thread::Builder::new()
         .name(format!("sim-seed-{seed}"))
         .spawn(move || {
-            let subscriber = tracing_subscriber::registry().with(Recorder::new(log2.clone()));
-            tracing::subscriber::with_default(subscriber, || {
+            tracing::subscriber::with_default(Recorder::new(log2.clone()), || {
                 let rt =
                     madsim::runtime::Runtime::with_seed_and_config(seed, madsim::Config::default());
                 rt.block_on(async move {
@@ -109,7 +109,7 @@ fn final_views(w: &World) -> Finals {
                     .services()
                     .keys()
                     .map(|(ns, g)| {
-                        let v = server.view(ns, g);
+                        let v = server.view(ns, g, &[]);
                         (g.clone(), hosts(&v.hosts))
                     })
                     .collect()

@@ -374,11 +374,9 @@ pub fn observe(world: &World, target: &ViewTarget, svc: &ServiceRef) -> Option<S
             .unwrap_or_default(),
         ViewTarget::Server(s) => {
             let server = world.server(s)?;
-            let mut v = server.view(keys::DEFAULT_NAMESPACE, &g);
-            if !svc.clusters.is_empty() {
-                v.hosts.retain(|h| svc.clusters.contains(&h.cluster_name));
-            }
-            v.hosts
+            server
+                .view(keys::DEFAULT_NAMESPACE, &g, &svc.clusters)
+                .hosts
         }
     };
     Some(Sample::of(&hosts))
@@ -396,6 +394,7 @@ pub async fn play(sc: &Scenario) -> (Arc<Mutex<World>>, Samples) {
     let world = Arc::new(Mutex::new(world));
     let samples = Samples::default();
     // Observers: one task per view expectation.
+    let mut observers = vec![];
     for (k, e) in sc.expects.iter().enumerate() {
         if let Expect::View {
             target,
@@ -411,7 +410,7 @@ pub async fn play(sc: &Scenario) -> (Arc<Mutex<World>>, Samples) {
                 service.clone(),
                 *when,
             );
-            tokio::spawn(async move {
+            observers.push(tokio::spawn(async move {
                 let (from, to) = match when {
                     When::At(t) => (t, t),
                     When::Within(a, b) | When::Always(a, b) => (a, b),
@@ -426,7 +425,7 @@ pub async fn play(sc: &Scenario) -> (Arc<Mutex<World>>, Samples) {
                         break;
                     }
                 }
-            });
+            }));
         }
     }
     for step in &sc.steps {
@@ -438,5 +437,9 @@ pub async fn play(sc: &Scenario) -> (Arc<Mutex<World>>, Samples) {
         }
     }
     tokio::time::sleep_until(start + sc.duration).await;
+    // A sample due at the very end of the run is still taken.
+    for o in observers {
+        let _ = o.await;
+    }
     (world, samples)
 }
