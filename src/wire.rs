@@ -1,9 +1,10 @@
 //! Typed requests and replies between nodes, mirroring the Nacos HTTP Open API v1 (spec §12)
 //! and the UDP push packets (spec §10). A later live mode can map these onto real HTTP.
 
-use crate::model::{ListView, Millis};
+use crate::model::{Instance, ListView, Millis};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
+use std::net::SocketAddr;
 
 /// Who sent a request: a client SDK, or another server (DistroFilter's `Nacos-Server` UA, §5).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -90,6 +91,34 @@ pub enum Api {
         page_no: u32,
         page_size: u32,
     },
+    // --- between servers ---
+    /// `POST /v1/core/cluster/report` (§4): the sender's member info.
+    ClusterReport {
+        version: String,
+    },
+    /// `PUT /distro/datum` (§6): key → instance list (every datum has timestamp 1).
+    DistroDatum(BTreeMap<String, Vec<Instance>>),
+    /// `PUT /distro/checksum?source=` (§6): key → `Instances.getChecksum()`.
+    DistroChecksum {
+        source: SocketAddr,
+        checksums: BTreeMap<String, String>,
+    },
+    /// `GET /distro/datum` with `{"keys": ...}` (§6).
+    DistroGetDatum {
+        keys: Vec<String>,
+    },
+    /// `GET /distro/datums`: the full snapshot (§6 startup load).
+    DistroGetAll,
+    /// `POST /service/status` (§7): (namespace, grouped name) → service checksum.
+    ServiceStatus {
+        source: SocketAddr,
+        checksums: BTreeMap<(String, String), String>,
+    },
+    /// `GET /instance/statuses?key=ns##svc` (§7).
+    InstanceStatuses {
+        namespace_id: String,
+        service_name: String,
+    },
 }
 
 impl Api {
@@ -103,6 +132,13 @@ impl Api {
             Api::ListInstances(_) => "GET /instance/list",
             Api::GetInstance { .. } => "GET /instance",
             Api::ListServices { .. } => "GET /service/list",
+            Api::ClusterReport { .. } => "POST /core/cluster/report",
+            Api::DistroDatum(_) => "PUT /distro/datum",
+            Api::DistroChecksum { .. } => "PUT /distro/checksum",
+            Api::DistroGetDatum { .. } => "GET /distro/datum",
+            Api::DistroGetAll => "GET /distro/datums",
+            Api::ServiceStatus { .. } => "POST /service/status",
+            Api::InstanceStatuses { .. } => "GET /instance/statuses",
         }
     }
 
@@ -115,8 +151,19 @@ impl Api {
             Api::Beat(b) => Some(&b.service_name),
             Api::ListInstances(l) => Some(&l.service_name),
             Api::GetInstance { service_name, .. } => Some(service_name),
-            Api::ListServices { .. } => None,
+            _ => None,
         }
+    }
+
+    /// `@CanDistro` endpoints: forwarded to the owner of their service (§5).
+    pub fn can_distro(&self) -> bool {
+        matches!(
+            self,
+            Api::RegisterInstance(_)
+                | Api::DeregisterInstance(_)
+                | Api::UpdateInstance(_)
+                | Api::Beat(_)
+        )
     }
 }
 
@@ -172,6 +219,10 @@ pub enum Body {
         count: usize,
         doms: Vec<String>,
     },
+    /// Distro datums: key → instance list.
+    Datums(BTreeMap<String, Vec<Instance>>),
+    /// `{"ips":["ip:port_true", ...]}` (§7).
+    Statuses(Vec<String>),
 }
 
 /// An HTTP-like reply: a status code and a body.

@@ -2,8 +2,10 @@
 
 pub mod distro;
 pub mod health;
+pub mod member;
 pub mod naming;
 pub mod push;
+pub mod status;
 
 use crate::io::net::BoxFuture;
 use crate::io::{Handler, NodeCtx};
@@ -21,21 +23,33 @@ pub struct Server {
     pub(crate) state: Mutex<NamingState>,
     pub(crate) push: push::PushService,
     pub(crate) mapper: distro::DistroMapper,
+    pub(crate) members: Mutex<member::Members>,
+    pub(crate) distro: Mutex<distro::sync::DistroState>,
 }
 
 impl Server {
     /// Boots the server: starts serving requests and the background tasks of its components.
     pub fn start(ctx: NodeCtx, members: Vec<SocketAddr>) -> Arc<Server> {
+        let table = member::Members::new(ctx.addr, &members);
         let mapper = distro::DistroMapper::new(ctx.addr, members);
         let server = Arc::new(Server {
             state: Mutex::new(NamingState::default()),
             push: push::PushService::default(),
             mapper,
+            members: Mutex::new(table),
+            distro: Mutex::default(),
             ctx,
         });
         crate::emit!("server.started", server.ctx.name, addr = server.ctx.addr);
         server.ctx.net.serve(server.clone(), 4);
         push::PushService::start_zombie_sweep(server.clone());
+        if !server.members.lock().unwrap().others().is_empty() {
+            server.start_member_reports();
+            server.start_distro_engine();
+            server.start_distro_verify();
+            server.start_distro_load();
+            server.start_service_reporter();
+        }
         server
     }
 
@@ -69,6 +83,9 @@ impl Server {
     }
 
     async fn dispatch(self: Arc<Self>, from: SocketAddr, req: Request) -> Response {
+        if let Some(resp) = self.distro_filter(&req).await {
+            return resp;
+        }
         let note = req.note.clone();
         match req.api {
             Api::RegisterInstance(p) => self.register_instance(p, req.ua, note),
@@ -89,6 +106,20 @@ impl Server {
                 page_no,
                 page_size,
             } => self.list_services(&namespace_id, &group_name, page_no, page_size),
+            Api::ClusterReport { .. } => self.on_member_report(from),
+            Api::DistroDatum(data) => self.on_distro_datum(data),
+            Api::DistroChecksum { source, checksums } => {
+                self.on_distro_checksum(source, checksums).await
+            }
+            Api::DistroGetDatum { keys } => self.on_distro_get(Some(keys)),
+            Api::DistroGetAll => self.on_distro_get(None),
+            Api::ServiceStatus { source, checksums } => {
+                self.on_service_status(source, checksums).await
+            }
+            Api::InstanceStatuses {
+                namespace_id,
+                service_name,
+            } => self.instance_statuses(&namespace_id, &service_name),
         }
     }
 }

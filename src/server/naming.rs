@@ -10,20 +10,27 @@ use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-/// A datum of the consistency layer: `{key, value, timestamp}` (§1).
-#[derive(Debug, Clone, PartialEq)]
-pub struct Datum {
-    pub instances: Vec<Instance>,
-    pub timestamp: i64,
-}
-
 /// The server's in-memory registry.
 #[derive(Default)]
 pub struct NamingState {
     /// (namespace, grouped name) → service. Sorted, like Nacos's ConcurrentSkipListMap (§1).
     pub services: BTreeMap<(String, String), Service>,
-    /// The consistency layer's DataStore: instance-list key → datum.
-    pub datums: BTreeMap<String, Datum>,
+    /// The consistency layer's DataStore: instance-list key → datum timestamp (§1). In Nacos a
+    /// datum's instance objects are the very objects of the service's cluster sets, so the
+    /// value is read from the service; a key removed here (Distro verify's toRemove, §6) leaves
+    /// the instances in memory, as 1.4.1's no-op `Service.onDelete` does.
+    pub datums: BTreeMap<String, i64>,
+}
+
+impl NamingState {
+    /// The current value of a datum: the service's instances of the key's kind; `None` when
+    /// the DataStore has no such key.
+    pub fn datum(&self, key: &str) -> Option<Vec<Instance>> {
+        self.datums.get(key)?;
+        let (ns, grouped) = keys::service_of_key(key)?;
+        let svc = self.services.get(&(ns, grouped))?;
+        Some(svc.instances(keys::is_ephemeral_key(key)))
+    }
 }
 
 fn instance_key(ns: &str, grouped: &str, ephemeral: bool) -> String {
@@ -195,9 +202,8 @@ impl Server {
                 .unwrap_or_default();
             // datumKey → instance, keeping the datum's order semantics irrelevant (sorted map).
             let mut list: BTreeMap<String, Instance> = BTreeMap::new();
-            if let Some(d) = st.datums.get(&key) {
-                for i in &d.instances {
-                    let mut i = i.clone();
+            if let Some(d) = st.datum(&key) {
+                for mut i in d {
                     if let Some(mem) = current.get(&i.ip_port()) {
                         i.healthy = mem.healthy;
                         i.last_beat = mem.last_beat;
@@ -220,11 +226,15 @@ impl Server {
             self.put_locked(&mut st, ns, grouped, &key, new, ephemeral)
         };
         self.after_change(ns, grouped, &diff, note);
+        // spec §6 put step 3: sync the key to every other member after 1 s.
+        if ephemeral {
+            self.distro_sync(&key);
+        }
     }
 
     /// The consistency layer's put (Distro for ephemeral keys, §6): store a new datum with
     /// timestamp 1 and apply it to the service (`Service.onChange`).
-    fn put_locked(
+    pub(crate) fn put_locked(
         &self,
         st: &mut super::NamingState,
         ns: &str,
@@ -233,13 +243,8 @@ impl Server {
         instances: Vec<Instance>,
         ephemeral: bool,
     ) -> UpdateDiff {
-        st.datums.insert(
-            key.to_string(),
-            Datum {
-                instances: instances.clone(),
-                timestamp: 1,
-            },
-        );
+        // spec §6: every put stores a new datum with timestamp 1.
+        st.datums.insert(key.to_string(), 1);
         let now = self.now();
         match st.services.get_mut(&(ns.to_string(), grouped.to_string())) {
             Some(svc) => svc.update_ips(instances, ephemeral, now),
@@ -255,30 +260,49 @@ impl Server {
         diff: &UpdateDiff,
         note: Option<&str>,
     ) {
+        // Replicas applying Distro data say so (`via=...`); the owner's own writes do not.
+        let via = note.filter(|n| matches!(*n, "distro" | "verify" | "load"));
         for i in &diff.added {
-            crate::emit!(
-                "instance.registered",
-                self.name(),
-                service = grouped,
-                instance = i
-            );
-        }
-        for i in &diff.removed {
-            if note == Some("expired") {
-                crate::emit!(
-                    "instance.deleted",
+            match via {
+                Some(v) => crate::emit!(
+                    "instance.registered",
                     self.name(),
                     service = grouped,
                     instance = i,
-                    reason = "expired"
-                );
-            } else {
-                crate::emit!(
+                    via = v
+                ),
+                None => crate::emit!(
+                    "instance.registered",
+                    self.name(),
+                    service = grouped,
+                    instance = i
+                ),
+            }
+        }
+        for i in &diff.removed {
+            match (note, via) {
+                (_, Some(v)) => crate::emit!(
+                    "instance.deregistered",
+                    self.name(),
+                    service = grouped,
+                    instance = i,
+                    via = v
+                ),
+                (Some("expired"), None) => {
+                    crate::emit!(
+                        "instance.deleted",
+                        self.name(),
+                        service = grouped,
+                        instance = i,
+                        reason = "expired"
+                    )
+                }
+                _ => crate::emit!(
                     "instance.deregistered",
                     self.name(),
                     service = grouped,
                     instance = i
-                );
+                ),
             }
         }
         // Service.onChange always ends in a push (§6 "Applying a change").

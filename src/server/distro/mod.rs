@@ -1,27 +1,44 @@
-//! Distro: ownership of services among the servers (§5). In this version every server runs on
-//! its own (no replication yet), so each server's healthy list is itself alone and it owns every
-//! service; the full membership-driven mapper and the forwarding filter slot in here.
+//! Distro: ownership of services among the servers and the forwarding filter (§5), replication
+//! (§6, in `sync` and `verify`), built on the delay-task engine (`engine`).
+
+pub mod engine;
+pub mod sync;
+pub mod verify;
 
 use crate::model::keys::distro_hash;
+use crate::server::Server;
+use crate::wire::{Request, Response, UserAgent};
 use std::net::SocketAddr;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 /// DistroMapper: which server owns a service.
 pub struct DistroMapper {
     local: SocketAddr,
     /// The configured members (kept for the cluster mode).
     pub members: Vec<SocketAddr>,
-    /// Sorted UP + SUSPICIOUS servers (§5). Standalone: the local server only.
+    /// Sorted UP + SUSPICIOUS servers (§5).
     healthy: Mutex<Vec<SocketAddr>>,
 }
 
 impl DistroMapper {
+    /// spec §5: at init, every member address, sorted.
     pub fn new(local: SocketAddr, members: Vec<SocketAddr>) -> Self {
+        let mut healthy = members.clone();
+        if !healthy.contains(&local) {
+            healthy.push(local);
+        }
+        healthy.sort();
         DistroMapper {
             local,
             members,
-            healthy: Mutex::new(vec![local]),
+            healthy: Mutex::new(healthy),
         }
+    }
+
+    /// Rebuilds the healthy list on a membership change.
+    pub fn set_healthy(&self, mut list: Vec<SocketAddr>) {
+        list.sort();
+        *self.healthy.lock().unwrap() = list;
     }
 
     /// `responsible(s)` of §5 over the current healthy list.
@@ -32,6 +49,57 @@ impl DistroMapper {
     /// `mapSrv(s)` of §5.
     pub fn map_srv(&self, grouped: &str) -> SocketAddr {
         map_srv(&self.healthy.lock().unwrap(), self.local, grouped)
+    }
+}
+
+impl Server {
+    /// DistroFilter (§5): a `@CanDistro` request for a service this node does not own is proxied
+    /// once to the owner; a request already forwarded by a peer gets 400 (never a second hop);
+    /// an unreachable owner gives 500. `None` = handle it here.
+    pub(crate) async fn distro_filter(self: &Arc<Self>, req: &Request) -> Option<Response> {
+        if !req.api.can_distro() {
+            return None;
+        }
+        let svc = req.api.service_name()?.to_string();
+        if self.mapper.responsible(&svc) {
+            return None;
+        }
+        if req.ua == UserAgent::Server {
+            return Some(Response::error(
+                400,
+                "receive invalid redirect request from peer",
+            ));
+        }
+        let target = self.mapper.map_srv(&svc);
+        let cfg = &self.ctx.cfg;
+        let fwd = Request {
+            ua: UserAgent::Server,
+            api: req.api.clone(),
+            note: req.note.clone(),
+        };
+        let resp = match self
+            .ctx
+            .net
+            .call(
+                target,
+                fwd,
+                cfg.distro_proxy_connect_timeout,
+                cfg.distro_proxy_read_timeout,
+            )
+            .await
+        {
+            Ok(r) => r,
+            Err(e) => Response::error(500, format!("failed to forward to {target}: {e}")),
+        };
+        crate::emit!(
+            "distro.forward",
+            self.name(),
+            service = svc,
+            api = req.api.route(),
+            to = target,
+            status = resp.status
+        );
+        Some(resp)
     }
 }
 

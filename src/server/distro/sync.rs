@@ -1,0 +1,157 @@
+//! Distro replication of ephemeral instance lists (spec §6): the two-stage delay pipeline, the
+//! batch send with its retry, and the receiving side.
+
+use super::engine::DelayEngine;
+use crate::model::{keys, Instance};
+use crate::server::Server;
+use crate::wire::{Api, Request, Response};
+use std::collections::{BTreeMap, BTreeSet};
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+/// The Distro task engine of one server.
+#[derive(Default)]
+pub struct DistroState {
+    /// Stage (a): (datum key, target) → pending CHANGE.
+    pub single: DelayEngine<(String, SocketAddr), ()>,
+    /// Stage (b): (target, batch seq) → keys of the combined batch.
+    pub combined: DelayEngine<(SocketAddr, u64), BTreeSet<String>>,
+    /// The global combined-key sequence; bumped when a batch fills up.
+    pub seq: u64,
+    /// Sources whose checksums are being processed (the in-progress guard of §6).
+    pub verifying: BTreeSet<SocketAddr>,
+}
+
+impl Server {
+    /// `sync(key, CHANGE, 1000)`: one delayed task per other member (DOWN ones included).
+    pub(crate) fn distro_sync(&self, key: &str) {
+        let targets = self.members.lock().unwrap().others();
+        let now = self.now();
+        let delay = self.ctx.cfg.distro_sync_delay.as_millis() as i64;
+        let mut d = self.distro.lock().unwrap();
+        for t in targets {
+            d.single
+                .add((key.to_string(), t), (), delay, now, |_, new| new);
+        }
+    }
+
+    /// The engine's 100 ms scan (§6): due stage-(a) tasks join their target's combined batch;
+    /// due batches are sent.
+    pub(crate) fn start_distro_engine(self: &Arc<Self>) {
+        let server = self.clone();
+        tokio::spawn(async move {
+            let cfg = server.ctx.cfg.clone();
+            let delay = cfg.distro_sync_delay.as_millis() as i64;
+            let batch = cfg.distro_batch_keys as usize;
+            loop {
+                tokio::time::sleep(cfg.delay_engine_scan).await;
+                let now = server.now();
+                let sends = {
+                    let mut d = server.distro.lock().unwrap();
+                    for ((key, target), ()) in d.single.take_due(now) {
+                        let ck = (target, d.seq);
+                        d.combined
+                            .add(ck, BTreeSet::from([key]), delay, now, |mut a, b| {
+                                a.extend(b);
+                                a
+                            });
+                        if d.combined.get(&ck).is_some_and(|p| p.task.len() >= batch) {
+                            d.seq += 1;
+                            d.combined.make_due(&ck);
+                        }
+                    }
+                    d.combined.take_due(now)
+                };
+                for ((target, _), keys) in sends {
+                    tokio::spawn(send_batch(server.clone(), target, keys));
+                }
+            }
+        });
+    }
+
+    /// `PUT /distro/datum` received (§6): no ownership and no version check; last arrival wins.
+    pub(crate) fn on_distro_datum(
+        self: &Arc<Self>,
+        data: BTreeMap<String, Vec<Instance>>,
+    ) -> Response {
+        if data.is_empty() {
+            return Response::error(400, "receive empty data");
+        }
+        for (key, instances) in data {
+            if keys::is_ephemeral_key(&key) {
+                self.apply_remote(&key, instances, "distro");
+            }
+        }
+        Response::ok()
+    }
+
+    /// Stores a datum received from a peer and applies it (`onPut` + `Service.onChange`),
+    /// creating the service if it is missing. Nothing is synced onward.
+    pub(crate) fn apply_remote(self: &Arc<Self>, key: &str, instances: Vec<Instance>, via: &str) {
+        let Some((ns, grouped)) = keys::service_of_key(key) else {
+            return;
+        };
+        self.ensure_service(&ns, &grouped);
+        let diff = {
+            let mut st = self.state.lock().unwrap();
+            self.put_locked(
+                &mut st,
+                &ns,
+                &grouped,
+                key,
+                instances,
+                keys::is_ephemeral_key(key),
+            )
+        };
+        self.after_change(&ns, &grouped, &diff, Some(via));
+    }
+
+    /// The current datums for `keys` (missing keys are skipped).
+    pub(crate) fn datums_of(&self, keys: &[String]) -> BTreeMap<String, Vec<Instance>> {
+        let st = self.state.lock().unwrap();
+        keys.iter()
+            .filter_map(|k| st.datum(k).map(|v| (k.clone(), v)))
+            .collect()
+    }
+}
+
+/// Stage (c): send the current state of the batch's keys; on failure every key re-enters
+/// stage (a) with the 5 s retry delay, forever (§6).
+async fn send_batch(server: Arc<Server>, target: SocketAddr, keys: BTreeSet<String>) {
+    let cfg = server.ctx.cfg.clone();
+    let list: Vec<String> = keys.iter().cloned().collect();
+    // A key removed while pending is skipped, so a batch can go out as `{}` and earn a 400.
+    let data = server.datums_of(&list);
+    let req = Request::server(Api::DistroDatum(data));
+    let res = server
+        .ctx
+        .net
+        .call(
+            target,
+            req,
+            cfg.server_connect_timeout,
+            cfg.server_read_timeout,
+        )
+        .await;
+    let ok = matches!(&res, Ok(r) if r.is_success());
+    let result = match &res {
+        Ok(r) if r.is_success() => "ok".to_string(),
+        Ok(r) => format!("failed: {}", r.status),
+        Err(e) => format!("failed: {e}"),
+    };
+    crate::emit!(
+        "distro.sync",
+        server.name(),
+        to = target,
+        keys = list.len(),
+        result = result
+    );
+    if !ok {
+        let now = server.now();
+        let retry = cfg.distro_retry_delay.as_millis() as i64;
+        let mut d = server.distro.lock().unwrap();
+        for k in list {
+            d.single.add((k, target), (), retry, now, |_, new| new);
+        }
+    }
+}

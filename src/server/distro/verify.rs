@@ -1,0 +1,271 @@
+//! Distro checksum verification and the startup snapshot load (spec §6).
+
+use crate::model::checksum::instances_checksum;
+use crate::model::keys;
+use crate::server::Server;
+use crate::wire::{Api, Body, Request, Response};
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+/// What `onReceiveChecksums` decides (§6 steps 2–4), as plain data.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct VerifyPlan {
+    /// Step 2: a key the receiver owns was in the map: the whole run is dropped.
+    pub aborted: bool,
+    pub to_update: Vec<String>,
+    pub to_remove: Vec<String>,
+}
+
+/// spec §6 onReceiveChecksums steps 2–4. `local` = the receiver's keys with their checksums,
+/// `owns(key)` = the receiver owns the key's service, `maps_to_source(key)` = `mapSrv` of the
+/// key's service is the sender.
+pub fn plan_verify(
+    remote: &BTreeMap<String, String>,
+    local: &BTreeMap<String, String>,
+    owns: impl Fn(&str) -> bool,
+    maps_to_source: impl Fn(&str) -> bool,
+) -> VerifyPlan {
+    if remote.keys().any(|k| owns(k)) {
+        return VerifyPlan {
+            aborted: true,
+            ..Default::default()
+        };
+    }
+    let to_update = remote
+        .iter()
+        .filter(|(k, sum)| local.get(*k) != Some(*sum))
+        .map(|(k, _)| k.clone())
+        .collect();
+    let to_remove = local
+        .keys()
+        .filter(|k| maps_to_source(k) && !remote.contains_key(*k))
+        .cloned()
+        .collect();
+    VerifyPlan {
+        aborted: false,
+        to_update,
+        to_remove,
+    }
+}
+
+fn service_name(key: &str) -> String {
+    keys::service_of_key(key)
+        .map(|(_, g)| g)
+        .unwrap_or_default()
+}
+
+impl Server {
+    /// Checksums of the ephemeral keys whose service this node owns.
+    fn owned_checksums(&self) -> BTreeMap<String, String> {
+        let st = self.state.lock().unwrap();
+        st.datums
+            .keys()
+            .filter(|k| keys::is_ephemeral_key(k) && self.mapper.responsible(&service_name(k)))
+            .filter_map(|k| st.datum(k).map(|v| (k.clone(), instances_checksum(&v))))
+            .collect()
+    }
+
+    /// The verify task: first after 5 s, then every 5 s; nothing is sent when nothing is owned.
+    pub(crate) fn start_distro_verify(self: &Arc<Self>) {
+        let server = self.clone();
+        tokio::spawn(async move {
+            let cfg = server.ctx.cfg.clone();
+            loop {
+                tokio::time::sleep(cfg.distro_verify_period).await;
+                let sums = server.owned_checksums();
+                if sums.is_empty() {
+                    continue;
+                }
+                let targets = server.members.lock().unwrap().others();
+                for t in targets {
+                    let req = Request::server(Api::DistroChecksum {
+                        source: server.ctx.addr,
+                        checksums: sums.clone(),
+                    });
+                    let s = server.clone();
+                    // Async, result ignored.
+                    tokio::spawn(async move {
+                        let c = &s.ctx.cfg;
+                        let _ = s
+                            .ctx
+                            .net
+                            .call(t, req, c.server_connect_timeout, c.server_read_timeout)
+                            .await;
+                    });
+                }
+            }
+        });
+    }
+
+    /// `PUT /distro/checksum` received: `onReceiveChecksums` (§6).
+    pub(crate) async fn on_distro_checksum(
+        self: Arc<Self>,
+        source: SocketAddr,
+        remote: BTreeMap<String, String>,
+    ) -> Response {
+        // Step 1: a run for this source already in progress → drop this one.
+        if !self.distro.lock().unwrap().verifying.insert(source) {
+            return Response::ok();
+        }
+        let plan = {
+            let st = self.state.lock().unwrap();
+            let local: BTreeMap<String, String> = st
+                .datums
+                .keys()
+                .filter(|k| keys::is_ephemeral_key(k))
+                .filter_map(|k| st.datum(k).map(|v| (k.clone(), instances_checksum(&v))))
+                .collect();
+            plan_verify(
+                &remote,
+                &local,
+                |k| self.mapper.responsible(&service_name(k)),
+                |k| self.mapper.map_srv(&service_name(k)) == source,
+            )
+        };
+        if plan.aborted {
+            crate::emit!(
+                "distro.verify",
+                self.name(),
+                source = source,
+                result = "aborted: the checksums name a key this node owns"
+            );
+        } else {
+            // Step 5: removed from the DataStore only; the instances stay in memory (1.4.1).
+            if !plan.to_remove.is_empty() {
+                let mut st = self.state.lock().unwrap();
+                for k in &plan.to_remove {
+                    st.datums.remove(k);
+                }
+            }
+            let mut updated = 0;
+            if !plan.to_update.is_empty() {
+                let cfg = &self.ctx.cfg;
+                let req = Request::server(Api::DistroGetDatum {
+                    keys: plan.to_update.clone(),
+                });
+                if let Ok(Response {
+                    body: Body::Datums(data),
+                    ..
+                }) = self
+                    .ctx
+                    .net
+                    .call(
+                        source,
+                        req,
+                        cfg.server_connect_timeout,
+                        cfg.server_read_timeout,
+                    )
+                    .await
+                {
+                    updated = data.len();
+                    for (k, v) in data {
+                        self.apply_remote(&k, v, "verify");
+                    }
+                }
+            }
+            if updated > 0 || !plan.to_remove.is_empty() {
+                crate::emit!(
+                    "distro.verify",
+                    self.name(),
+                    source = source,
+                    updated = updated,
+                    removed = plan.to_remove.len()
+                );
+            }
+        }
+        self.distro.lock().unwrap().verifying.remove(&source);
+        Response::ok()
+    }
+
+    /// `GET /distro/datum` and `GET /distro/datums`.
+    pub(crate) fn on_distro_get(&self, keys: Option<Vec<String>>) -> Response {
+        let keys = keys.unwrap_or_else(|| {
+            self.state
+                .lock()
+                .unwrap()
+                .datums
+                .keys()
+                .filter(|k| keys::is_ephemeral_key(k))
+                .cloned()
+                .collect()
+        });
+        Response::with(Body::Datums(self.datums_of(&keys)))
+    }
+
+    /// Startup load (§6): fetch a full snapshot from the first member that answers; retry every
+    /// 30 s without limit. The node serves requests meanwhile.
+    pub(crate) fn start_distro_load(self: &Arc<Self>) {
+        let server = self.clone();
+        tokio::spawn(async move {
+            let cfg = server.ctx.cfg.clone();
+            loop {
+                let others = server.members.lock().unwrap().others();
+                if others.is_empty() {
+                    return; // standalone: nothing to load
+                }
+                for m in others {
+                    let req = Request::server(Api::DistroGetAll);
+                    if let Ok(Response {
+                        status: 200,
+                        body: Body::Datums(data),
+                    }) = server
+                        .ctx
+                        .net
+                        .call(m, req, cfg.server_connect_timeout, cfg.server_read_timeout)
+                        .await
+                    {
+                        crate::emit!("distro.load", server.name(), source = m, keys = data.len());
+                        for (k, v) in data {
+                            server.apply_remote(&k, v, "load");
+                        }
+                        return;
+                    }
+                }
+                crate::emit!(
+                    "distro.load",
+                    server.name(),
+                    source = "-",
+                    keys = 0,
+                    result = "failed: no member answered"
+                );
+                tokio::time::sleep(cfg.distro_load_retry).await;
+            }
+        });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn m(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn any_owned_key_aborts_the_whole_run() {
+        let p = plan_verify(
+            &m(&[("a", "1"), ("b", "2")]),
+            &m(&[]),
+            |k| k == "b",
+            |_| false,
+        );
+        assert!(p.aborted);
+        assert!(p.to_update.is_empty() && p.to_remove.is_empty());
+    }
+
+    #[test]
+    fn update_missing_or_different_and_remove_what_the_source_owns_but_no_longer_lists() {
+        let remote = m(&[("a", "1"), ("b", "2"), ("c", "3")]);
+        let local = m(&[("a", "1"), ("b", "X"), ("d", "4"), ("e", "5")]);
+        // d maps to the source and is absent from its map → removed; e maps elsewhere → kept.
+        let p = plan_verify(&remote, &local, |_| false, |k| k == "d");
+        assert!(!p.aborted);
+        assert_eq!(p.to_update, vec!["b", "c"]);
+        assert_eq!(p.to_remove, vec!["d"]);
+    }
+}

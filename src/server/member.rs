@@ -1,0 +1,239 @@
+//! ServerMemberManager: cluster membership by round-robin reports (spec §4).
+
+use super::Server;
+use crate::io::NetError;
+use crate::wire::{Api, Request, Response};
+use std::collections::BTreeMap;
+use std::fmt;
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+/// A member's state as this node sees it. A node never changes its own state.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NodeState {
+    Up,
+    Suspicious,
+    Down,
+}
+
+impl fmt::Display for NodeState {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            NodeState::Up => "UP",
+            NodeState::Suspicious => "SUSPICIOUS",
+            NodeState::Down => "DOWN",
+        })
+    }
+}
+
+/// How one report to a peer ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReportResult {
+    Ok,
+    Refused,
+    Failed,
+}
+
+/// spec §4 step 3: success → UP with the count reset; a failure increments the count and makes
+/// the peer SUSPICIOUS, or DOWN once the count is greater than the limit or at once when the
+/// connection was refused.
+pub fn after_report(
+    state: NodeState,
+    fails: u64,
+    result: ReportResult,
+    limit: u64,
+) -> (NodeState, u64) {
+    let _ = state;
+    match result {
+        ReportResult::Ok => (NodeState::Up, 0),
+        ReportResult::Refused => (NodeState::Down, fails + 1),
+        ReportResult::Failed if fails + 1 > limit => (NodeState::Down, fails + 1),
+        ReportResult::Failed => (NodeState::Suspicious, fails + 1),
+    }
+}
+
+/// Membership table: every configured member (including self) → (state, failure count).
+pub struct Members {
+    pub local: SocketAddr,
+    table: BTreeMap<SocketAddr, (NodeState, u64)>,
+    cursor: usize,
+}
+
+impl Members {
+    /// spec §4 step 1: every member of cluster.conf starts UP.
+    pub fn new(local: SocketAddr, members: &[SocketAddr]) -> Self {
+        let mut table: BTreeMap<_, _> = members.iter().map(|m| (*m, (NodeState::Up, 0))).collect();
+        table.insert(local, (NodeState::Up, 0));
+        Members {
+            local,
+            table,
+            cursor: 0,
+        }
+    }
+
+    /// The other members, sorted.
+    pub fn others(&self) -> Vec<SocketAddr> {
+        self.table
+            .keys()
+            .filter(|a| **a != self.local)
+            .copied()
+            .collect()
+    }
+
+    /// The next report target, round-robin over the other members.
+    pub fn next_target(&mut self) -> Option<SocketAddr> {
+        let others = self.others();
+        if others.is_empty() {
+            return None;
+        }
+        self.cursor = (self.cursor + 1) % others.len();
+        Some(others[self.cursor])
+    }
+
+    pub fn state(&self, a: SocketAddr) -> Option<NodeState> {
+        self.table.get(&a).map(|s| s.0)
+    }
+
+    /// Sets a peer's state and count; returns the old state when the state changed.
+    fn set(&mut self, a: SocketAddr, st: NodeState, fails: u64) -> Option<NodeState> {
+        if a == self.local {
+            return None;
+        }
+        let e = self.table.entry(a).or_insert((NodeState::Up, 0));
+        let old = e.0;
+        *e = (st, fails);
+        (old != st).then_some(old)
+    }
+
+    /// The DistroMapper's healthy list: UP or SUSPICIOUS members, sorted (§5).
+    pub fn healthy(&self) -> Vec<SocketAddr> {
+        self.table
+            .iter()
+            .filter(|(_, s)| s.0 != NodeState::Down)
+            .map(|(a, _)| *a)
+            .collect()
+    }
+}
+
+impl Server {
+    /// `POST /core/cluster/report` received: the sender is UP (§4 step 4).
+    pub(crate) fn on_member_report(self: &Arc<Self>, from: SocketAddr) -> Response {
+        self.member_state_changed(from, |_, _| (NodeState::Up, 0));
+        Response::ok()
+    }
+
+    /// Applies a state transition to a peer and, on a change, rebuilds the DistroMapper.
+    fn member_state_changed(
+        self: &Arc<Self>,
+        peer: SocketAddr,
+        f: impl FnOnce(NodeState, u64) -> (NodeState, u64),
+    ) {
+        let (changed, healthy) = {
+            let mut m = self.members.lock().unwrap();
+            let Some(&(st, fails)) = m.table.get(&peer) else {
+                return; // not a configured member
+            };
+            let (nst, nfails) = f(st, fails);
+            (m.set(peer, nst, nfails).map(|old| (old, nst)), m.healthy())
+        };
+        if let Some((old, new)) = changed {
+            crate::emit!(
+                "member.state",
+                self.name(),
+                peer = peer,
+                from = old,
+                to = new
+            );
+            self.mapper.set_healthy(healthy);
+        }
+    }
+
+    /// MemberInfoReportTask: first run 5 s after boot, then 2 s after each run ends.
+    pub(crate) fn start_member_reports(self: &Arc<Self>) {
+        let server = self.clone();
+        tokio::spawn(async move {
+            let cfg = server.ctx.cfg.clone();
+            tokio::time::sleep(cfg.member_report_initial).await;
+            loop {
+                let target = server.members.lock().unwrap().next_target();
+                if let Some(target) = target {
+                    let req = Request::server(Api::ClusterReport {
+                        version: "1.4.1".into(),
+                    });
+                    let res = server
+                        .ctx
+                        .net
+                        .call(
+                            target,
+                            req,
+                            cfg.server_connect_timeout,
+                            std::time::Duration::from_millis(2500),
+                        )
+                        .await;
+                    let result = match res {
+                        Ok(r) if r.is_success() => ReportResult::Ok,
+                        Err(NetError::Refused) => ReportResult::Refused,
+                        _ => ReportResult::Failed,
+                    };
+                    let limit = cfg.member_fail_limit;
+                    server.member_state_changed(target, |st, fails| {
+                        after_report(st, fails, result, limit)
+                    });
+                }
+                tokio::time::sleep(cfg.member_report_period).await;
+            }
+        });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn suspicious_after_one_failure_down_after_more_than_three_or_at_once_when_refused() {
+        // spec §4 step 3
+        let mut s = (NodeState::Up, 0);
+        let mut seen = vec![];
+        for _ in 0..4 {
+            s = after_report(s.0, s.1, ReportResult::Failed, 3);
+            seen.push(s.0);
+        }
+        assert_eq!(
+            seen,
+            vec![
+                NodeState::Suspicious,
+                NodeState::Suspicious,
+                NodeState::Suspicious,
+                NodeState::Down
+            ]
+        );
+        assert_eq!(
+            after_report(NodeState::Up, 0, ReportResult::Refused, 3).0,
+            NodeState::Down
+        );
+        assert_eq!(
+            after_report(NodeState::Down, 7, ReportResult::Ok, 3),
+            (NodeState::Up, 0)
+        );
+    }
+
+    #[test]
+    fn round_robin_over_the_others_and_healthy_list_excludes_down() {
+        let a = |s: &str| s.parse::<SocketAddr>().unwrap();
+        let (s1, s2, s3) = (a("10.0.0.1:8848"), a("10.0.0.2:8848"), a("10.0.0.3:8848"));
+        let mut m = Members::new(s1, &[s1, s2, s3]);
+        assert_eq!(m.next_target(), Some(s3));
+        assert_eq!(m.next_target(), Some(s2));
+        assert_eq!(m.next_target(), Some(s3));
+        assert_eq!(m.healthy(), vec![s1, s2, s3]);
+        assert_eq!(m.set(s2, NodeState::Down, 4), Some(NodeState::Up));
+        assert_eq!(m.healthy(), vec![s1, s3]);
+        assert_eq!(
+            m.set(s1, NodeState::Down, 1),
+            None,
+            "a node never changes its own state"
+        );
+        assert_eq!(m.state(s1), Some(NodeState::Up));
+    }
+}
