@@ -22,6 +22,7 @@ macro_rules! emit {
 /// Every event kind the simulator emits (scenario `event =` expectations are checked against
 /// this list, so a misspelt kind is an error instead of a `never` that tests nothing).
 pub const KINDS: &[&str] = &[
+    "anomaly.divergence",
     "client.call",
     "client.notified",
     "client.push_received",
@@ -33,6 +34,7 @@ pub const KINDS: &[&str] = &[
     "distro.verify",
     "fault.crash",
     "fault.heal",
+    "fault.bridge",
     "fault.isolate",
     "fault.latency",
     "fault.loss",

@@ -62,6 +62,24 @@ fn every_scenario_is_deterministic() {
 }
 
 #[test]
+fn expectations_do_not_perturb_the_run() {
+    // Checks only observe: a scenario with its expectations removed must play out identically.
+    for path in scenario_files() {
+        let sc = scenario::load(&path).unwrap();
+        let mut bare = sc.clone();
+        bare.expects.clear();
+        let (a, _) = nacos_sim::sim::run(&sc, sc.seed);
+        let (b, _) = nacos_sim::sim::run(&bare, sc.seed);
+        assert_eq!(
+            a.trace_hash,
+            b.trace_hash,
+            "{}: expectations changed the run",
+            path.display()
+        );
+    }
+}
+
+#[test]
 fn another_seed_gives_another_trace() {
     // Guards against a hash that ignores the run (e.g. a constant): seeds change latencies.
     let sc = scenario::load(std::path::Path::new("scenarios/quickstart.toml")).unwrap();

@@ -1,4 +1,7 @@
-//! Expectations: view checks from samples taken during the run, event checks over the log.
+//! Expectations: view checks from samples taken during the run, event checks over the log,
+//! and the always-on checkers.
+
+pub mod convergence;
 
 use crate::config::fmt_duration;
 use crate::model::HostView;
@@ -8,6 +11,9 @@ use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
+
+/// Anomalies the always-on checkers can report (`anomaly.<kind>` events).
+pub const ANOMALIES: &[&str] = &["divergence"];
 
 /// One observed view: the `ip:port` set and the healthy subset.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -40,6 +46,10 @@ impl Samples {
     pub fn push(&self, k: usize, t: Duration, s: Option<Sample>) {
         self.0.lock().unwrap().entry(k).or_default().push((t, s));
     }
+    pub fn is_empty(&self, k: usize) -> bool {
+        self.0.lock().unwrap().get(&k).is_none_or(|v| v.is_empty())
+    }
+
     fn get(&self, k: usize) -> Observations {
         self.0.lock().unwrap().get(&k).cloned().unwrap_or_default()
     }
@@ -135,6 +145,28 @@ pub fn evaluate(expects: &[Expect], samples: &Samples, events: &[Event]) -> Vec<
                     name,
                     passed,
                     detail,
+                }
+            }
+            Expect::Anomaly { label, kind, .. } => {
+                let event = format!("anomaly.{kind}");
+                let name = label
+                    .clone()
+                    .unwrap_or_else(|| format!("the checker reports {kind}"));
+                match events.iter().find(|e| e.kind == event) {
+                    Some(e) => Check {
+                        name,
+                        passed: true,
+                        detail: format!(
+                            "reported at {:.3}s: {}",
+                            e.t_us as f64 / 1e6,
+                            e.get("detail").unwrap_or("")
+                        ),
+                    },
+                    None => Check {
+                        name,
+                        passed: false,
+                        detail: "not reported".into(),
+                    },
                 }
             }
             Expect::Event {

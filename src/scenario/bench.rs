@@ -71,5 +71,6 @@ pub fn bench_scenario(
         clients: cls,
         steps,
         expects: vec![],
+        quiet: Duration::from_secs(30),
     }
 }

@@ -34,11 +34,40 @@ pub(crate) fn parse_expect(ctx: &Ctx, node: &Node, line: usize) -> R<Expect> {
         "an [[expect]] table",
     )?;
     // A key of neither kind is compared with both, so that `evnt` suggests `event`.
-    let all: Vec<&str> = VIEW_KEYS.iter().chain(EVENT_KEYS).copied().collect();
+    let all: Vec<&str> = VIEW_KEYS
+        .iter()
+        .chain(EVENT_KEYS)
+        .chain(&["anomaly"])
+        .copied()
+        .collect();
     let close = |k: &str| {
         let c = suggest(k, all.iter().copied());
         (!c.is_empty()).then(|| format!("did you mean {}?", or_list(&c)))
     };
+    if let Some(f) = t.get("anomaly") {
+        t.check_keys(&["name", "anomaly"], |k| {
+            Some(format!(
+                "an anomaly expectation takes only `anomaly` and `name`, not `{k}`"
+            ))
+        })?;
+        let kind = f.nonempty_str()?;
+        if !crate::check::ANOMALIES.contains(&kind) {
+            let near = suggest(kind, crate::check::ANOMALIES.iter().copied());
+            let hint = match near.first() {
+                Some(n) => format!("did you mean `{n}`?"),
+                None => format!("the anomalies are {}", crate::check::ANOMALIES.join(", ")),
+            };
+            return fail(
+                f.at(),
+                format!("`anomaly`: unknown anomaly `{kind}`: {hint}"),
+            );
+        }
+        return Ok(Expect::Anomaly {
+            label: label(&t)?,
+            kind: kind.to_owned(),
+            line,
+        });
+    }
     if t.get("event").is_some() {
         t.check_keys(EVENT_KEYS, |k| {
             if VIEW_KEYS.contains(&k) {

@@ -239,7 +239,7 @@ impl Ctx {
 }
 
 const ROOT_KEYS: &[&str] = &[
-    "name", "about", "seed", "duration", "cluster", "config", "client", "step", "expect",
+    "name", "about", "seed", "duration", "quiet", "cluster", "config", "client", "step", "expect",
 ];
 
 fn read_scenario(src: &str, path: &str) -> R<Scenario> {
@@ -278,6 +278,11 @@ fn read_scenario(src: &str, path: &str) -> R<Scenario> {
         return fail(duration_field.at(), "`duration` must be longer than 0s");
     }
 
+    let quiet = match top.get("quiet") {
+        Some(f) => f.duration()?,
+        None => Duration::from_secs(30),
+    };
+
     let servers = read_cluster(&top)?;
     let clients = read_clients(&top, &servers)?;
     let (config, overrides) = read_config(&top, src)?;
@@ -313,6 +318,7 @@ fn read_scenario(src: &str, path: &str) -> R<Scenario> {
         clients,
         steps,
         expects,
+        quiet,
     })
 }
 

@@ -24,6 +24,7 @@ pub(crate) const FAULTS: &[&str] = &[
     "isolate",
     "heal",
     "partition",
+    "bridge",
     "one_way",
     "loss",
     "latency",
@@ -322,6 +323,24 @@ fn fault(ctx: &Ctx, f: &Field) -> R<Fault> {
             Fault::Heal
         }
         "partition" => Fault::Partition(partition(ctx, f)?),
+        "bridge" => {
+            let t = sub_table(
+                f,
+                "a table such as { via = \"s2\", sides = [[\"s1\"], [\"s3\"]] }",
+            )?;
+            t.check_keys(&["via", "sides"], |_| None)?;
+            let via_f = t.require("via", "via = \"s2\"")?;
+            let via = any_node(&via_f)?;
+            let sides_f = t.require("sides", "sides = [[\"s1\"], [\"s3\"]]")?;
+            let sides = partition(ctx, &sides_f)?;
+            if sides.iter().flatten().any(|n| *n == via) {
+                return fail(
+                    via_f.at(),
+                    format!("`bridge`: `{via}` is the bridge, so it must not be on either side"),
+                );
+            }
+            Fault::Bridge { via, sides }
+        }
         "one_way" => {
             let t = sub_table(f, "a table such as { from = \"s1\", to = \"s2\" }")?;
             t.check_keys(&["from", "to"], |_| None)?;

@@ -26,6 +26,9 @@ pub struct Scenario {
     /// Sorted by `at` (stable: file order among equal times).
     pub steps: Vec<Step>,
     pub expects: Vec<Expect>,
+    /// How long the network must have been whole (no cut, pause or loss) before the end of
+    /// the run for the convergence check to judge the servers' views. Default 30 s.
+    pub quiet: Duration,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -104,6 +107,11 @@ pub enum Fault {
     Heal,
     /// Groups that cannot reach each other (nodes in no group keep every link).
     Partition(Vec<Vec<String>>),
+    /// Like a partition of `sides`, but `via` (on no side) keeps its links to both sides.
+    Bridge {
+        via: String,
+        sides: Vec<Vec<String>>,
+    },
     /// Packets from `from` to `to` are dropped; the reverse direction still delivers. HTTP calls
     /// between the two then time out both ways (a TCP handshake needs both directions); only
     /// datagrams from `to` to `from` still arrive.
@@ -147,6 +155,12 @@ pub enum Expect {
         /// Exact set of `ip:port` reported healthy.
         healthy: Option<BTreeSet<String>>,
         when: When,
+        line: usize,
+    },
+    /// `anomaly = "divergence"`: the always-on checker must report this anomaly.
+    Anomaly {
+        label: Option<String>,
+        kind: String,
         line: usize,
     },
     Event {

@@ -57,6 +57,16 @@ impl World {
                     .collect();
                 crate::emit!("fault.partition", "-", groups = desc.join(" | "));
             }
+            Fault::Bridge { via, sides } => {
+                let idx: Vec<Vec<usize>> = sides
+                    .iter()
+                    .map(|g| g.iter().map(|n| self.idx(n)).collect())
+                    .collect();
+                self.cut(partition_links(&idx));
+                let desc: Vec<String> =
+                    sides.iter().map(|g| format!("[{}]", g.join(","))).collect();
+                crate::emit!("fault.bridge", "-", via = via, sides = desc.join(" | "));
+            }
             Fault::OneWay { from, to } => {
                 let (a, b) = (self.idx(from), self.idx(to));
                 self.cut(vec![(a, b)]);

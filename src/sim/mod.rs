@@ -40,9 +40,11 @@ pub fn run(sc: &Scenario, seed: u64) -> (Outcome, RunStats) {
                 rt.block_on(async move {
                     let (world, samples) = world::play(&sc2).await;
                     let w = world.lock().unwrap();
+                    let convergence = convergence_check(&sc2, &w);
                     let messages = w.net.stat().msg_count;
                     let events = log2.snapshot();
-                    let checks = check::evaluate(&sc2.expects, &samples, &events);
+                    let mut checks = check::evaluate(&sc2.expects, &samples, &events);
+                    checks.extend(convergence);
                     *finals2.lock().unwrap() = Some((final_views(&w), checks, messages));
                 });
             })
@@ -97,6 +99,40 @@ pub fn run(sc: &Scenario, seed: u64) -> (Outcome, RunStats) {
             messages,
         },
     )
+}
+
+/// The always-on convergence check (a liveness property). Evaluated only when the network has
+/// been whole for the scenario's quiet period and at least two servers are up; a divergence is
+/// recorded as an `anomaly.divergence` event. A scenario that expects the anomaly judges it
+/// with its own expectation instead of this check.
+fn convergence_check(sc: &Scenario, w: &World) -> Option<check::Check> {
+    let since = sc.duration.saturating_sub(w.last_fault.unwrap_or_default());
+    let reg = w.registries();
+    if reg.len() < 2 || !w.network_whole() || since < sc.quiet {
+        return None;
+    }
+    let div = check::convergence::divergences(&reg);
+    if !div.is_empty() {
+        crate::emit!("anomaly.divergence", "-", detail = div.join("; "));
+    }
+    let expected = sc.expects.iter().any(
+        |e| matches!(e, crate::scenario::Expect::Anomaly { kind, .. } if kind == "divergence"),
+    );
+    if expected {
+        return None;
+    }
+    Some(check::Check {
+        name: format!(
+            "servers converge once faults heal (always on; quiet {})",
+            crate::config::fmt_duration(sc.quiet)
+        ),
+        passed: div.is_empty(),
+        detail: if div.is_empty() {
+            format!("{} servers agree on every service", reg.len())
+        } else {
+            format!("divergence: {}", div.join("; "))
+        },
+    })
 }
 
 /// Every up node's view at the end: servers' `/instance/list` views, clients' caches.

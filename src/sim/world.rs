@@ -85,6 +85,8 @@ pub struct World {
     by_name: BTreeMap<String, usize>,
     /// Directed links currently cut, by node index.
     pub cuts: BTreeSet<(usize, usize)>,
+    /// When the last fault step ran (convergence is judged a quiet period after it).
+    pub last_fault: Option<Duration>,
 }
 
 fn server_ip(i: usize) -> IpAddr {
@@ -184,6 +186,7 @@ impl World {
             nodes,
             by_name,
             cuts: BTreeSet::new(),
+            last_fault: None,
         }
     }
 
@@ -362,6 +365,45 @@ async fn run_op(client: &Arc<NamingClient>, op: &ClientOp) -> String {
     }
 }
 
+impl World {
+    /// Every up server's registry as `ip:port(healthy|unhealthy)` per service.
+    pub fn registries(&self) -> crate::check::convergence::Registries {
+        let mut out = crate::check::convergence::Registries::new();
+        for n in &self.nodes {
+            if let (Proc::Server(s), true) = (&n.slot, n.up) {
+                let Some(server) = s.get() else { continue };
+                let m = server
+                    .services()
+                    .into_iter()
+                    .map(|((_, g), svc)| {
+                        let hosts = svc
+                            .all_instances()
+                            .iter()
+                            .map(|i| {
+                                format!(
+                                    "{}({})",
+                                    i.ip_port(),
+                                    if i.healthy { "healthy" } else { "unhealthy" }
+                                )
+                            })
+                            .collect();
+                        (g, hosts)
+                    })
+                    .collect();
+                out.insert(n.name.clone(), m);
+            }
+        }
+        out
+    }
+
+    /// No cut, pause or datagram loss is in force.
+    pub fn network_whole(&self) -> bool {
+        self.cuts.is_empty()
+            && !self.nodes.iter().any(|n| n.paused)
+            && self.env.state().datagram_loss == 0.0
+    }
+}
+
 /// One observation of a view: `None` when the node is down.
 pub fn observe(world: &World, target: &ViewTarget, svc: &ServiceRef) -> Option<Sample> {
     let g = grouped(svc);
@@ -393,53 +435,65 @@ pub async fn play(sc: &Scenario) -> (Arc<Mutex<World>>, Samples) {
     }
     let world = Arc::new(Mutex::new(world));
     let samples = Samples::default();
-    // Observers: one task per view expectation.
-    let mut observers = vec![];
-    for (k, e) in sc.expects.iter().enumerate() {
-        if let Expect::View {
-            target,
-            service,
-            when,
-            ..
-        } = e
-        {
-            let (world, samples, target, service, when) = (
-                world.clone(),
-                samples.clone(),
-                target.clone(),
-                service.clone(),
-                *when,
-            );
-            observers.push(tokio::spawn(async move {
-                let (from, to) = match when {
-                    When::At(t) => (t, t),
-                    When::Within(a, b) | When::Always(a, b) => (a, b),
-                };
-                let mut t = from;
-                loop {
-                    tokio::time::sleep_until(start + t).await;
-                    let obs = observe(&world.lock().unwrap(), &target, &service);
-                    samples.push(k, t, obs);
-                    t += SAMPLE_EVERY;
-                    if t > to {
-                        break;
+    // One sampler for every view expectation, waking every 100 ms of the whole run whatever the
+    // expectations are: adding or removing a check must not change the interleaving of the
+    // system under test (madsim picks among ready tasks with the seeded RNG).
+    let sampler = {
+        let (world, samples) = (world.clone(), samples.clone());
+        let views: Vec<(usize, ViewTarget, ServiceRef, Duration, Duration)> = sc
+            .expects
+            .iter()
+            .enumerate()
+            .filter_map(|(k, e)| match e {
+                Expect::View {
+                    target,
+                    service,
+                    when,
+                    ..
+                } => {
+                    let (from, to) = match *when {
+                        // `at` uses the first sample at or after it.
+                        When::At(t) => (t, t),
+                        When::Within(a, b) | When::Always(a, b) => (a, b),
+                    };
+                    Some((k, target.clone(), service.clone(), from, to))
+                }
+                _ => None,
+            })
+            .collect();
+        let end = sc.duration;
+        tokio::spawn(async move {
+            let mut t = Duration::ZERO;
+            while t <= end {
+                tokio::time::sleep_until(start + t).await;
+                let w = world.lock().unwrap();
+                for (k, target, service, from, to) in &views {
+                    let due = if from == to {
+                        t >= *from && samples.is_empty(*k)
+                    } else {
+                        t >= *from && t <= *to
+                    };
+                    if due {
+                        samples.push(*k, t, observe(&w, target, service));
                     }
                 }
-            }));
-        }
-    }
+                t += SAMPLE_EVERY;
+            }
+        })
+    };
     for step in &sc.steps {
         tokio::time::sleep_until(start + step.at).await;
         let mut w = world.lock().unwrap();
         match &step.action {
             Action::Client { client, op } => w.start_client_op(client, op),
-            Action::Fault(f) => w.apply_fault(f),
+            Action::Fault(f) => {
+                w.apply_fault(f);
+                w.last_fault = Some(step.at);
+            }
         }
     }
     tokio::time::sleep_until(start + sc.duration).await;
     // A sample due at the very end of the run is still taken.
-    for o in observers {
-        let _ = o.await;
-    }
+    let _ = sampler.await;
     (world, samples)
 }
