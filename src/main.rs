@@ -41,11 +41,20 @@ enum Cmd {
     },
     /// Print every Nacos constant a scenario's [config] can override, with its default and spec section.
     Config,
-    /// Measure simulation speed: 1 server, N provider clients with one ephemeral instance each, M subscribers.
+    /// Measure simulation speed: S servers, N provider clients holding I ephemeral instances, M subscribers.
     Bench {
-        /// Provider clients (one ephemeral instance each).
+        /// Servers (one Distro cluster when more than one).
+        #[arg(long, default_value_t = 1)]
+        servers: usize,
+        /// Provider clients.
         #[arg(long, default_value_t = 100)]
         clients: usize,
+        /// Ephemeral instances in all, spread over the provider clients (default: one each).
+        #[arg(long)]
+        instances: Option<usize>,
+        /// Services the instances are spread over.
+        #[arg(long, default_value_t = 10)]
+        services: usize,
         /// Subscriber clients.
         #[arg(long, default_value_t = 10)]
         subscribers: usize,
@@ -80,12 +89,24 @@ fn main() -> ExitCode {
             ExitCode::SUCCESS
         }
         Cmd::Bench {
+            servers,
             clients,
+            instances,
+            services,
             subscribers,
             duration,
             seed,
             repeat,
-        } => bench(clients, subscribers, duration, seed, repeat),
+        } => {
+            let shape = scenario::BenchShape {
+                servers,
+                clients,
+                instances: instances.unwrap_or(clients),
+                subscribers,
+                services,
+            };
+            bench(shape, duration, seed, repeat)
+        }
     }
 }
 
@@ -147,15 +168,19 @@ fn list(dir: &Path) -> ExitCode {
 }
 
 fn bench(
-    clients: usize,
-    subscribers: usize,
+    shape: scenario::BenchShape,
     duration: std::time::Duration,
     seed: u64,
     repeat: usize,
 ) -> ExitCode {
-    let sc = scenario::bench_scenario(clients, subscribers, duration, seed);
+    let sc = scenario::bench_scenario(shape, duration, seed);
     println!(
-        "bench: 1 server, {clients} clients x 1 ephemeral instance, {subscribers} subscribers, {} of virtual time, seed {seed}, {} runs",
+        "bench: {} server(s), {} clients holding {} ephemeral instances over {} services, {} subscribers, {} of virtual time, seed {seed}, {} runs",
+        shape.servers,
+        shape.clients,
+        shape.instances,
+        shape.services,
+        shape.subscribers,
         fmt_duration(duration),
         repeat.max(1)
     );

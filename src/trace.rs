@@ -102,6 +102,11 @@ impl Log {
         self.0.lock().unwrap().clone()
     }
 
+    /// Moves every event out of the log (the end of a run: no copy of a large log).
+    pub fn take(&self) -> Vec<Event> {
+        std::mem::take(&mut *self.0.lock().unwrap())
+    }
+
     pub fn len(&self) -> usize {
         self.0.lock().unwrap().len()
     }
@@ -225,10 +230,19 @@ pub fn trace_hash(events: &[Event]) -> String {
             h = h.wrapping_mul(0x0100_0000_01b3);
         }
     };
+    // The canonical text of an event is `t_us kind node k=v ...\n`, fed piece by piece.
     for e in events {
         feed(e.t_us.to_string().as_bytes());
         feed(b" ");
-        feed(e.describe().as_bytes());
+        feed(e.kind.as_bytes());
+        feed(b" ");
+        feed(e.node.as_bytes());
+        for (k, v) in &e.fields {
+            feed(b" ");
+            feed(k.as_bytes());
+            feed(b"=");
+            feed(v.as_bytes());
+        }
         feed(b"\n");
     }
     format!("{h:016x}")

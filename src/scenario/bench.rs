@@ -1,32 +1,50 @@
-//! The benchmark's scenario, built in code: 1 server, N providers with one ephemeral instance
-//! each, M subscribers, no faults and no expectations.
+//! The benchmark's scenario, built in code: S servers, N provider clients holding I ephemeral
+//! instances between them, M subscribers, no faults and no expectations.
 
 use super::types::*;
 use crate::config::Config;
 use std::time::Duration;
 
-pub fn bench_scenario(
-    clients: usize,
-    subscribers: usize,
-    duration: Duration,
-    seed: u64,
-) -> Scenario {
-    let servers = vec!["s1".to_string()];
-    let mut cls = vec![];
-    let mut steps = vec![];
-    for i in 0..clients {
-        let name = format!("p{}", i + 1);
-        cls.push(ClientSpec {
-            name: name.clone(),
+/// The shape of a benchmark run.
+#[derive(Debug, Clone, Copy)]
+pub struct BenchShape {
+    pub servers: usize,
+    pub clients: usize,
+    /// Instances in all, spread round-robin over the clients.
+    pub instances: usize,
+    pub subscribers: usize,
+    pub services: usize,
+}
+
+fn service(i: usize) -> ServiceRef {
+    ServiceRef {
+        service: format!("svc-{i}"),
+        group: DEFAULT_GROUP.into(),
+        clusters: vec![],
+    }
+}
+
+pub fn bench_scenario(shape: BenchShape, duration: Duration, seed: u64) -> Scenario {
+    let services = shape.services.max(1);
+    let clients = shape.clients.max(1);
+    let servers: Vec<String> = (1..=shape.servers.max(1))
+        .map(|i| format!("s{i}"))
+        .collect();
+    let mut cls: Vec<ClientSpec> = (1..=clients)
+        .map(|i| ClientSpec {
+            name: format!("p{i}"),
             servers: servers.clone(),
-        });
+        })
+        .collect();
+    let mut steps = vec![];
+    for i in 0..shape.instances {
         steps.push(Step {
-            // Spread the registrations over the first second, as real fleets do not start in lockstep.
-            at: Duration::from_millis(1 + (i as u64 * 1000) / clients.max(1) as u64),
+            // Spread the registrations over the first second: real fleets do not start in lockstep.
+            at: Duration::from_millis(1 + (i as u64 * 1000) / shape.instances as u64),
             action: Action::Client {
-                client: name,
+                client: format!("p{}", i % clients + 1),
                 op: ClientOp::Register(InstanceSpec {
-                    service: format!("svc-{}", i % 10),
+                    service: service(i % services).service,
                     group: DEFAULT_GROUP.into(),
                     ip: format!("10.2.{}.{}", i / 250, i % 250 + 1),
                     port: 8080,
@@ -40,7 +58,7 @@ pub fn bench_scenario(
             line: 0,
         });
     }
-    for j in 0..subscribers {
+    for j in 0..shape.subscribers {
         let name = format!("sub{}", j + 1);
         cls.push(ClientSpec {
             name: name.clone(),
@@ -50,15 +68,12 @@ pub fn bench_scenario(
             at: Duration::from_millis(1500 + j as u64 * 10),
             action: Action::Client {
                 client: name,
-                op: ClientOp::Subscribe(ServiceRef {
-                    service: format!("svc-{}", j % 10),
-                    group: DEFAULT_GROUP.into(),
-                    clusters: vec![],
-                }),
+                op: ClientOp::Subscribe(service(j % services)),
             },
             line: 0,
         });
     }
+    steps.sort_by_key(|s| s.at);
     Scenario {
         path: "<bench>".into(),
         name: "bench".into(),

@@ -17,6 +17,6 @@ mod tree;
 #[cfg(test)]
 mod tests;
 
-pub use bench::bench_scenario;
+pub use bench::{bench_scenario, BenchShape};
 pub use parse::{load, parse, ScenarioError};
 pub use types::*;

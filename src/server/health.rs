@@ -110,7 +110,7 @@ impl Server {
                 }
             }
             if !revived.is_empty() {
-                svc.recalculate_checksum();
+                st.instances_changed(ns, grouped);
             }
         }
         for i in &revived {
@@ -172,15 +172,15 @@ fn beat_check(server: &Arc<Server>, ns: &str, grouped: &str) -> bool {
                 }
             }
         }
-        if !unhealthy.is_empty() {
-            svc.recalculate_checksum();
-        }
         if cfg.expire_instance {
             for i in svc.all_instances() {
                 if should_delete(i, now, delete_timeout) {
                     expired.push(i.clone());
                 }
             }
+        }
+        if !unhealthy.is_empty() {
+            st.instances_changed(ns, grouped);
         }
     }
     for (i, silent) in &unhealthy {

@@ -20,9 +20,37 @@ pub struct NamingState {
     /// value is read from the service; a key removed here (Distro verify's toRemove, §6) leaves
     /// the instances in memory, as 1.4.1's no-op `Service.onDelete` does.
     pub datums: BTreeMap<String, i64>,
+    /// Cached `Instances.getChecksum()` per datum key (Nacos recomputes it on every verify;
+    /// the value is the same as long as the instances are), dropped on every change.
+    sums: BTreeMap<String, String>,
 }
 
 impl NamingState {
+    /// To be called after any change to a service's instances (health included): recomputes
+    /// the service checksum and drops the cached datum checksums of its keys.
+    pub fn instances_changed(&mut self, ns: &str, grouped: &str) {
+        if let Some(svc) = self
+            .services
+            .get_mut(&(ns.to_string(), grouped.to_string()))
+        {
+            svc.recalculate_checksum();
+        }
+        self.sums.remove(&ephemeral_key(ns, grouped));
+        self.sums.remove(&persistent_key(ns, grouped));
+    }
+
+    /// `Instances.getChecksum()` of a datum (§2), `None` when the DataStore has no such key.
+    pub fn key_checksum(&mut self, key: &str) -> Option<String> {
+        if let Some(s) = self.sums.get(key) {
+            if self.datums.contains_key(key) {
+                return Some(s.clone());
+            }
+        }
+        let sum = crate::model::checksum::instances_checksum(&self.datum(key)?);
+        self.sums.insert(key.to_string(), sum.clone());
+        Some(sum)
+    }
+
     /// The current value of a datum: the service's instances of the key's kind; `None` when
     /// the DataStore has no such key.
     pub fn datum(&self, key: &str) -> Option<Vec<Instance>> {
@@ -245,6 +273,7 @@ impl Server {
     ) -> UpdateDiff {
         // spec §6: every put stores a new datum with timestamp 1.
         st.datums.insert(key.to_string(), 1);
+        st.sums.remove(key);
         let now = self.now();
         match st.services.get_mut(&(ns.to_string(), grouped.to_string())) {
             Some(svc) => svc.update_ips(instances, ephemeral, now),

@@ -37,10 +37,8 @@ impl Server {
                     st.services
                         .iter_mut()
                         .filter(|((_, g), svc)| !svc.is_empty() && server.mapper.responsible(g))
-                        .map(|(k, svc)| {
-                            svc.recalculate_checksum();
-                            (k.clone(), svc.checksum.clone())
-                        })
+                        // The cached checksum is kept current by every change (instances_changed).
+                        .map(|(k, svc)| (k.clone(), svc.checksum.clone()))
                         .collect()
                 };
                 if !sums.is_empty() {
@@ -74,11 +72,10 @@ impl Server {
         sums: BTreeMap<(String, String), String>,
     ) -> Response {
         let differing: Vec<(String, String)> = {
-            let mut st = self.state.lock().unwrap();
+            let st = self.state.lock().unwrap();
             sums.into_iter()
                 .filter_map(|(k, sum)| {
-                    let svc = st.services.get_mut(&k)?;
-                    svc.recalculate_checksum();
+                    let svc = st.services.get(&k)?;
                     (svc.checksum != sum).then_some(k)
                 })
                 .collect()
@@ -126,7 +123,7 @@ impl Server {
                     }
                 }
                 if !changes.is_empty() {
-                    svc.recalculate_checksum();
+                    st.instances_changed(&ns, &grouped);
                 }
                 changes
             };

@@ -21,8 +21,8 @@ pub struct RunStats {
 }
 
 type Finals = BTreeMap<String, Option<BTreeMap<String, Vec<FinalHost>>>>;
-/// What the simulation thread hands back: final views, checks, messages delivered.
-type Finished = (Finals, Vec<check::Check>, u64);
+/// What the simulation thread hands back: final views, checks, messages delivered, events.
+type Finished = (Finals, Vec<check::Check>, u64, Vec<trace::Event>);
 
 /// Runs the scenario with the given seed. Never panics: a panic inside the simulation becomes a
 /// failed outcome carrying the message, with the repro command.
@@ -42,10 +42,10 @@ pub fn run(sc: &Scenario, seed: u64) -> (Outcome, RunStats) {
                     let w = world.lock().unwrap();
                     let convergence = convergence_check(&sc2, &w);
                     let messages = w.net.stat().msg_count;
-                    let events = log2.snapshot();
+                    let events = log2.take();
                     let mut checks = check::evaluate(&sc2.expects, &samples, &events);
                     checks.extend(convergence);
-                    *finals2.lock().unwrap() = Some((final_views(&w), checks, messages));
+                    *finals2.lock().unwrap() = Some((final_views(&w), checks, messages, events));
                 });
             })
         })
@@ -58,14 +58,13 @@ pub fn run(sc: &Scenario, seed: u64) -> (Outcome, RunStats) {
             .or_else(|| p.downcast_ref::<&str>().map(|s| s.to_string()))
             .unwrap_or_else(|| "unknown panic".into())
     });
-    let events = log.snapshot();
-    let (final_views, mut checks, messages) = finals.lock().unwrap().take().unwrap_or_else(|| {
-        (
-            BTreeMap::new(),
-            check::evaluate(&sc.expects, &Samples::default(), &events),
-            0,
-        )
-    });
+    let (final_views, mut checks, messages, events) =
+        finals.lock().unwrap().take().unwrap_or_else(|| {
+            // The simulation panicked: judge what the log holds up to the panic.
+            let events = log.take();
+            let checks = check::evaluate(&sc.expects, &Samples::default(), &events);
+            (BTreeMap::new(), checks, 0, events)
+        });
     if let Some(p) = &panic {
         checks.insert(
             0,

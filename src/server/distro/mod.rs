@@ -91,14 +91,18 @@ impl Server {
             Ok(r) => r,
             Err(e) => Response::error(500, format!("failed to forward to {target}: {e}")),
         };
-        crate::emit!(
-            "distro.forward",
-            self.name(),
-            service = svc,
-            api = req.api.route(),
-            to = target,
-            status = resp.status
-        );
+        // A forwarded beat that succeeds is routine (most beats of a cluster): only other calls
+        // and failures are events.
+        if !(matches!(req.api, crate::wire::Api::Beat(_)) && resp.is_success()) {
+            crate::emit!(
+                "distro.forward",
+                self.name(),
+                service = svc,
+                api = req.api.route(),
+                to = target,
+                status = resp.status
+            );
+        }
         Some(resp)
     }
 }

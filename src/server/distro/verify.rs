@@ -1,6 +1,5 @@
 //! Distro checksum verification and the startup snapshot load (spec §6).
 
-use crate::model::checksum::instances_checksum;
 use crate::model::keys;
 use crate::server::Server;
 use crate::wire::{Api, Body, Request, Response};
@@ -17,12 +16,14 @@ pub struct VerifyPlan {
     pub to_remove: Vec<String>,
 }
 
-/// spec §6 onReceiveChecksums steps 2–4. `local` = the receiver's keys with their checksums,
+/// spec §6 onReceiveChecksums steps 2–4. `local_keys` = the receiver's DataStore keys,
+/// `local_sum(key)` = its checksum of a local key (computed only for the keys the sender sent),
 /// `owns(key)` = the receiver owns the key's service, `maps_to_source(key)` = `mapSrv` of the
 /// key's service is the sender.
 pub fn plan_verify(
     remote: &BTreeMap<String, String>,
-    local: &BTreeMap<String, String>,
+    local_keys: &[String],
+    local_sum: impl Fn(&str) -> Option<String>,
     owns: impl Fn(&str) -> bool,
     maps_to_source: impl Fn(&str) -> bool,
 ) -> VerifyPlan {
@@ -34,11 +35,11 @@ pub fn plan_verify(
     }
     let to_update = remote
         .iter()
-        .filter(|(k, sum)| local.get(*k) != Some(*sum))
+        .filter(|(k, sum)| local_sum(k).as_ref() != Some(*sum))
         .map(|(k, _)| k.clone())
         .collect();
-    let to_remove = local
-        .keys()
+    let to_remove = local_keys
+        .iter()
         .filter(|k| maps_to_source(k) && !remote.contains_key(*k))
         .cloned()
         .collect();
@@ -58,11 +59,16 @@ fn service_name(key: &str) -> String {
 impl Server {
     /// Checksums of the ephemeral keys whose service this node owns.
     fn owned_checksums(&self) -> BTreeMap<String, String> {
-        let st = self.state.lock().unwrap();
-        st.datums
+        let mut st = self.state.lock().unwrap();
+        let owned: Vec<String> = st
+            .datums
             .keys()
             .filter(|k| keys::is_ephemeral_key(k) && self.mapper.responsible(&service_name(k)))
-            .filter_map(|k| st.datum(k).map(|v| (k.clone(), instances_checksum(&v))))
+            .cloned()
+            .collect();
+        owned
+            .into_iter()
+            .filter_map(|k| st.key_checksum(&k).map(|s| (k, s)))
             .collect()
     }
 
@@ -109,16 +115,21 @@ impl Server {
             return Response::ok();
         }
         let plan = {
-            let st = self.state.lock().unwrap();
-            let local: BTreeMap<String, String> = st
+            let mut st = self.state.lock().unwrap();
+            let local_keys: Vec<String> = st
                 .datums
                 .keys()
                 .filter(|k| keys::is_ephemeral_key(k))
-                .filter_map(|k| st.datum(k).map(|v| (k.clone(), instances_checksum(&v))))
+                .cloned()
+                .collect();
+            let local_sums: BTreeMap<String, String> = remote
+                .keys()
+                .filter_map(|k| st.key_checksum(k).map(|s| (k.clone(), s)))
                 .collect();
             plan_verify(
                 &remote,
-                &local,
+                &local_keys,
+                |k| local_sums.get(k).cloned(),
                 |k| self.mapper.responsible(&service_name(k)),
                 |k| self.mapper.map_srv(&service_name(k)) == source,
             )
@@ -250,7 +261,8 @@ mod tests {
     fn any_owned_key_aborts_the_whole_run() {
         let p = plan_verify(
             &m(&[("a", "1"), ("b", "2")]),
-            &m(&[]),
+            &[],
+            |_| None,
             |k| k == "b",
             |_| false,
         );
@@ -263,7 +275,14 @@ mod tests {
         let remote = m(&[("a", "1"), ("b", "2"), ("c", "3")]);
         let local = m(&[("a", "1"), ("b", "X"), ("d", "4"), ("e", "5")]);
         // d maps to the source and is absent from its map → removed; e maps elsewhere → kept.
-        let p = plan_verify(&remote, &local, |_| false, |k| k == "d");
+        let keys: Vec<String> = local.keys().cloned().collect();
+        let p = plan_verify(
+            &remote,
+            &keys,
+            |k| local.get(k).cloned(),
+            |_| false,
+            |k| k == "d",
+        );
         assert!(!p.aborted);
         assert_eq!(p.to_update, vec!["b", "c"]);
         assert_eq!(p.to_remove, vec!["d"]);
