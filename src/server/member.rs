@@ -148,7 +148,10 @@ impl Server {
         }
     }
 
-    /// MemberInfoReportTask: first run 5 s after boot, then 2 s after each run ends.
+    /// MemberInfoReportTask: first run 5 s after boot, then 2 s after each run ends. A run
+    /// only issues the report: Nacos posts it with an async HTTP client and judges the peer in
+    /// the callback, so a peer that times out is still probed every 2(N-1) s and is DOWN after
+    /// about 8(N-1) s (§4 step 6), not after four full timeouts.
     pub(crate) fn start_member_reports(self: &Arc<Self>) {
         let server = self.clone();
         tokio::spawn(async move {
@@ -157,27 +160,32 @@ impl Server {
             loop {
                 let target = server.members.lock().unwrap().next_target();
                 if let Some(target) = target {
-                    let req = Request::server(Api::ClusterReport {
-                        version: "1.4.1".into(),
-                    });
-                    let res = server
-                        .ctx
-                        .net
-                        .call(
-                            target,
-                            req,
-                            cfg.server_connect_timeout,
-                            std::time::Duration::from_millis(2500),
-                        )
-                        .await;
-                    let result = match res {
-                        Ok(r) if r.is_success() => ReportResult::Ok,
-                        Err(NetError::Refused) => ReportResult::Refused,
-                        _ => ReportResult::Failed,
-                    };
-                    let limit = cfg.member_fail_limit;
-                    server.member_state_changed(target, |st, fails| {
-                        after_report(st, fails, result, limit)
+                    let s = server.clone();
+                    tokio::spawn(async move {
+                        let req = Request::server(Api::ClusterReport {
+                            version: "1.4.1".into(),
+                        });
+                        let c = &s.ctx.cfg;
+                        // spec §3: member report HTTP connect 5000 / read 2500
+                        let res = s
+                            .ctx
+                            .net
+                            .call(
+                                target,
+                                req,
+                                c.server_connect_timeout,
+                                std::time::Duration::from_millis(2500),
+                            )
+                            .await;
+                        let result = match res {
+                            Ok(r) if r.is_success() => ReportResult::Ok,
+                            Err(NetError::Refused) => ReportResult::Refused,
+                            _ => ReportResult::Failed,
+                        };
+                        let limit = c.member_fail_limit;
+                        s.member_state_changed(target, |st, fails| {
+                            after_report(st, fails, result, limit)
+                        });
                     });
                 }
                 tokio::time::sleep(cfg.member_report_period).await;
