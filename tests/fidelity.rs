@@ -1,0 +1,135 @@
+//! Fidelity tests: timing rules of Nacos 1.4.1 measured on whole simulated clusters, each
+//! citing the spec section whose numbers it checks.
+
+use nacos_sim::scenario;
+use nacos_sim::trace::Event;
+
+fn run(src: &str) -> Vec<Event> {
+    let sc = scenario::parse(src, "<fidelity>").unwrap_or_else(|e| panic!("{e}"));
+    let (outcome, _) = nacos_sim::sim::run(&sc, sc.seed);
+    assert!(outcome.panic.is_none(), "{:?}", outcome.panic);
+    outcome.events
+}
+
+fn secs(e: &Event) -> f64 {
+    e.t_us as f64 / 1e6
+}
+
+#[test]
+fn distro_sync_lands_about_2s_after_a_put_and_a_failed_sync_retries_about_every_6s() {
+    // spec §6: "Latency is about 2.0–2.2 s; a failed send is retried about every 6 s."
+    let events = run(r#"
+name = "sync-timing"
+about = "t"
+duration = "40s"
+[cluster]
+servers = 2
+[[client]]
+name = "p"
+servers = ["s1"]
+[[step]]
+at = "0.5s"
+crash = "s2"
+[[step]]
+at = "1s"
+client = "p"
+register = { service = "orders", ip = "10.0.0.10", port = 8080 }
+"#);
+    let put = events
+        .iter()
+        .find(|e| e.kind == "instance.registered" && e.node == "s1")
+        .expect("registered on s1");
+    let syncs: Vec<f64> = events
+        .iter()
+        .filter(|e| e.kind == "distro.sync" && e.node == "s1")
+        .map(secs)
+        .collect();
+    assert!(syncs.len() >= 4, "{syncs:?}");
+    let first = syncs[0] - secs(put);
+    assert!(
+        (2.0..=2.2).contains(&first),
+        "first sync {first:.3}s after the put"
+    );
+    for w in syncs.windows(2) {
+        let gap = w[1] - w[0];
+        assert!(
+            (6.0..=6.3).contains(&gap),
+            "retry gap {gap:.3}s in {syncs:?}"
+        );
+    }
+}
+
+#[test]
+fn a_cut_off_peer_is_suspicious_after_one_probe_and_down_after_about_8_n_minus_1_seconds() {
+    // spec §4 step 6: SUSPICIOUS after 1 failed probe, DOWN after 4: about 8(N-1) s.
+    let events = run(r#"
+name = "member-timing"
+about = "t"
+duration = "60s"
+[cluster]
+servers = 3
+[[step]]
+at = "10s"
+isolate = "s3"
+"#);
+    let on_s1: Vec<&Event> = events
+        .iter()
+        .filter(|e| {
+            e.kind == "member.state" && e.node == "s1" && e.get("peer") == Some("10.0.0.3:8848")
+        })
+        .collect();
+    let to = |state: &str| {
+        on_s1
+            .iter()
+            .find(|e| e.get("to") == Some(state))
+            .map(|e| secs(e) - 10.0)
+    };
+    let suspicious = to("SUSPICIOUS").expect("SUSPICIOUS");
+    let down = to("DOWN").expect("DOWN");
+    // The first probe after the cut goes out within 2(N-1) = 4 s and fails 5 s later.
+    assert!(
+        (5.0..=9.5).contains(&suspicious),
+        "SUSPICIOUS {suspicious:.3}s after the cut"
+    );
+    // Three more probes, 4 s apart: 8(N-1) = 16 s, give or take the first probe's phase.
+    assert!(
+        (14.0..=22.0).contains(&down),
+        "DOWN {down:.3}s after the cut"
+    );
+    // Nothing else happens between them.
+    assert_eq!(
+        on_s1
+            .iter()
+            .filter(|e| secs(e) < 10.0 + down + 0.001)
+            .count(),
+        2
+    );
+}
+
+#[test]
+fn a_crashed_peer_is_down_at_the_first_refused_probe() {
+    // spec §4 step 3: "or at once on Connection refused".
+    let events = run(r#"
+name = "member-refused"
+about = "t"
+duration = "30s"
+[cluster]
+servers = 3
+[[step]]
+at = "10s"
+crash = "s3"
+"#);
+    let first = events
+        .iter()
+        .find(|e| {
+            e.kind == "member.state" && e.node == "s1" && e.get("peer") == Some("10.0.0.3:8848")
+        })
+        .expect("a state change");
+    assert_eq!(first.get("from"), Some("UP"));
+    assert_eq!(first.get("to"), Some("DOWN"));
+    assert!(
+        secs(first) - 10.0 <= 4.1,
+        "DOWN {:.3}s after the crash",
+        secs(first) - 10.0
+    );
+}
