@@ -2,7 +2,6 @@
 
 use super::Server;
 use crate::model::expiry::{should_delete, should_mark_unhealthy};
-use crate::model::Instance;
 use crate::wire::{
     Api, BeatParams, Body, InstanceParams, Request, Response, CODE_OK, CODE_RESOURCE_NOT_FOUND,
 };
@@ -19,14 +18,15 @@ impl Server {
         };
         let key = (b.namespace_id.clone(), b.service_name.clone());
         let switch_interval = cfg.client_beat_interval.as_millis() as i64;
-        let find = |s: &Server| -> Option<Instance> {
+        // The instance's beat interval if it exists (the reply needs nothing else of it).
+        let find = |s: &Server| -> Option<i64> {
             let st = s.state.lock().unwrap();
-            st.services.get(&key).and_then(|svc| {
-                svc.all_instances()
-                    .into_iter()
-                    .find(|i| i.ip == ip && i.port == port && i.cluster_name == cluster)
-                    .cloned()
-            })
+            let c = st.services.get(&key)?.clusters.get(&cluster)?;
+            c.ephemeral
+                .iter()
+                .chain(c.persistent.iter())
+                .find(|i| i.ip == ip && i.port == port)
+                .map(|i| i.heartbeat_interval(switch_interval))
         };
         let mut inst = find(self);
         if inst.is_none() {
@@ -73,10 +73,7 @@ impl Server {
                 format!("service not found: {}@@{}", b.namespace_id, b.service_name),
             );
         }
-        let interval = inst
-            .as_ref()
-            .map(|i| i.heartbeat_interval(switch_interval))
-            .unwrap_or(switch_interval);
+        let interval = inst.unwrap_or(switch_interval);
         self.process_beat(&b.namespace_id, &b.service_name, &ip, port, &cluster);
         Response::with(Body::Beat {
             client_beat_interval: interval,
