@@ -52,8 +52,13 @@ pub const KINDS: &[&str] = &[
     "push.acked",
     "push.failed",
     "push.sent",
+    "raft.delete",
+    "raft.leader",
+    "raft.publish",
+    "raft.state",
     "server.started",
     "service.created",
+    "service.deleted",
 ];
 
 /// One recorded event.

@@ -114,6 +114,38 @@ pub enum Api {
         source: SocketAddr,
         checksums: BTreeMap<(String, String), String>,
     },
+    /// `POST /raft/vote` (§9).
+    RaftVote(RaftPeer),
+    /// `POST /raft/beat` (§9): the leader and its datum keys with timestamps.
+    RaftBeat {
+        peer: RaftPeer,
+        datums: Vec<(String, u64)>,
+    },
+    /// `GET /raft/datum?keys=` (§9 beat fetch).
+    RaftGetDatums {
+        keys: Vec<String>,
+    },
+    /// `GET /raft/peer`.
+    RaftGetPeer,
+    /// `POST /raft/datum`: a publish forwarded to the leader.
+    RaftPublish {
+        key: String,
+        value: RaftValue,
+    },
+    /// `POST /raft/datum/commit`: the leader's datum for a follower.
+    RaftCommit {
+        datum: RaftDatum,
+        source: RaftPeer,
+    },
+    /// `DELETE /raft/datum`: a delete forwarded to the leader.
+    RaftDelete {
+        key: String,
+    },
+    /// `DELETE /raft/datum/commit`.
+    RaftDeleteCommit {
+        key: String,
+        source: RaftPeer,
+    },
     /// `GET /instance/statuses?key=ns##svc` (§7).
     InstanceStatuses {
         namespace_id: String,
@@ -139,6 +171,14 @@ impl Api {
             Api::DistroGetAll => "GET /distro/datums",
             Api::ServiceStatus { .. } => "POST /service/status",
             Api::InstanceStatuses { .. } => "GET /instance/statuses",
+            Api::RaftVote(_) => "POST /raft/vote",
+            Api::RaftBeat { .. } => "POST /raft/beat",
+            Api::RaftGetDatums { .. } => "GET /raft/datum",
+            Api::RaftGetPeer => "GET /raft/peer",
+            Api::RaftPublish { .. } => "POST /raft/datum",
+            Api::RaftCommit { .. } => "POST /raft/datum/commit",
+            Api::RaftDelete { .. } => "DELETE /raft/datum",
+            Api::RaftDeleteCommit { .. } => "DELETE /raft/datum/commit",
         }
     }
 
@@ -223,6 +263,10 @@ pub enum Body {
     Datums(BTreeMap<String, Vec<Instance>>),
     /// `{"ips":["ip:port_true", ...]}` (§7).
     Statuses(Vec<String>),
+    /// A Raft peer (vote and beat replies, `/raft/peer`).
+    Peer(RaftPeer),
+    /// Raft datums (`GET /raft/datum`).
+    RaftDatums(Vec<RaftDatum>),
 }
 
 /// An HTTP-like reply: a status code and a body.
@@ -251,6 +295,26 @@ impl Response {
     pub fn is_success(&self) -> bool {
         (200..300).contains(&self.status) || self.status == 304
     }
+}
+
+pub use crate::model::raft::Peer as RaftPeer;
+
+/// The value of a persistent (Raft) datum: an instance list or a service's meta.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum RaftValue {
+    Instances(Vec<Instance>),
+    ServiceMeta {
+        protect_threshold: f32,
+        metadata: BTreeMap<String, String>,
+    },
+}
+
+/// A Raft datum `{key, value, timestamp}` (§1).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RaftDatum {
+    pub key: String,
+    pub value: RaftValue,
+    pub timestamp: u64,
 }
 
 /// UDP packets (§10).

@@ -8,6 +8,7 @@ pub mod expiry;
 pub mod instance;
 pub mod javafmt;
 pub mod keys;
+pub mod raft;
 pub mod service;
 pub mod view;
 

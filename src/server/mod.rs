@@ -4,7 +4,9 @@ pub mod distro;
 pub mod health;
 pub mod member;
 pub mod naming;
+pub mod persistent;
 pub mod push;
+pub mod raft;
 pub mod status;
 
 use crate::io::net::BoxFuture;
@@ -25,12 +27,27 @@ pub struct Server {
     pub(crate) mapper: distro::DistroMapper,
     pub(crate) members: Mutex<member::Members>,
     pub(crate) distro: Mutex<distro::sync::DistroState>,
+    pub(crate) raft: Mutex<raft::RaftState>,
+    /// RaftCore's global lock: publishes and deletes are serialized (§9).
+    pub(crate) raft_lock: tokio::sync::Mutex<()>,
 }
 
 impl Server {
     /// Boots the server: starts serving requests and the background tasks of its components.
     pub fn start(ctx: NodeCtx, members: Vec<SocketAddr>) -> Arc<Server> {
         let table = member::Members::new(ctx.addr, &members);
+        let raft = raft::RaftState {
+            local: ctx.addr,
+            peers: members
+                .iter()
+                .map(|m| (*m, crate::model::raft::Peer::new(*m)))
+                .collect(),
+            leader: None,
+            leader_due: 0,
+            heartbeat_due: 0,
+            datums: Default::default(),
+            standalone: members.len() <= 1,
+        };
         let mapper = distro::DistroMapper::new(ctx.addr, members);
         let server = Arc::new(Server {
             state: Mutex::new(NamingState::default()),
@@ -38,11 +55,14 @@ impl Server {
             mapper,
             members: Mutex::new(table),
             distro: Mutex::default(),
+            raft: Mutex::new(raft),
+            raft_lock: tokio::sync::Mutex::new(()),
             ctx,
         });
         crate::emit!("server.started", server.ctx.name, addr = server.ctx.addr);
         server.ctx.net.serve(server.clone(), 4);
         push::PushService::start_zombie_sweep(server.clone());
+        server.start_raft();
         if !server.members.lock().unwrap().others().is_empty() {
             server.start_member_reports();
             server.start_distro_engine();
@@ -88,6 +108,10 @@ impl Server {
         }
         let note = req.note.clone();
         match req.api {
+            Api::RegisterInstance(p) | Api::UpdateInstance(p) if !p.ephemeral => {
+                self.register_persistent(p).await
+            }
+            Api::DeregisterInstance(p) if !p.ephemeral => self.deregister_persistent(p).await,
             Api::RegisterInstance(p) => self.register_instance(p, req.ua, note),
             Api::DeregisterInstance(p) => self.deregister_instance(p, note),
             Api::UpdateInstance(p) => self.update_instance(p, req.ua),
@@ -116,6 +140,14 @@ impl Server {
             Api::ServiceStatus { source, checksums } => {
                 self.on_service_status(source, checksums).await
             }
+            Api::RaftVote(peer) => self.on_raft_vote(peer),
+            Api::RaftBeat { peer, datums } => self.on_raft_beat(peer, datums),
+            Api::RaftGetDatums { keys } => self.on_raft_get(keys),
+            Api::RaftGetPeer => self.on_raft_peer(),
+            Api::RaftPublish { key, value } => self.clone().on_raft_publish(key, value).await,
+            Api::RaftCommit { datum, source } => self.on_raft_commit(datum, source),
+            Api::RaftDelete { key } => self.clone().on_raft_delete(key).await,
+            Api::RaftDeleteCommit { key, source } => self.on_raft_delete_commit(key, source),
             Api::InstanceStatuses {
                 namespace_id,
                 service_name,

@@ -77,7 +77,7 @@ enum Action {
 
 impl Server {
     /// Validates the common parameters of the instance endpoints (§1 names, §12 weight range).
-    fn validate(p: &InstanceParams) -> Option<Response> {
+    pub(crate) fn validate(p: &InstanceParams) -> Option<Response> {
         if keys::split_grouped(&p.service_name).is_none()
             || !keys::valid_service_name(&p.service_name)
         {
@@ -102,7 +102,7 @@ impl Server {
         None
     }
 
-    fn instance_from(&self, p: &InstanceParams) -> Instance {
+    pub(crate) fn instance_from(&self, p: &InstanceParams) -> Instance {
         let mut i = Instance::new(&p.ip, p.port, &p.cluster_name, &p.service_name, self.now());
         i.weight = p.weight;
         i.enabled = p.enabled;
@@ -290,7 +290,7 @@ impl Server {
         note: Option<&str>,
     ) {
         // Replicas applying Distro data say so (`via=...`); the owner's own writes do not.
-        let via = note.filter(|n| matches!(*n, "distro" | "verify" | "load"));
+        let via = note.filter(|n| matches!(*n, "distro" | "verify" | "load" | "raft"));
         for i in &diff.added {
             match via {
                 Some(v) => crate::emit!(

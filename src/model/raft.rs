@@ -1,0 +1,42 @@
+//! RaftPeer of Nacos 1.4.1's legacy Raft (spec §9) as it travels in votes and beats.
+
+use serde::{Deserialize, Serialize};
+use std::fmt;
+use std::net::SocketAddr;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Role {
+    Follower,
+    Candidate,
+    Leader,
+}
+
+impl fmt::Display for Role {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Role::Follower => "FOLLOWER",
+            Role::Candidate => "CANDIDATE",
+            Role::Leader => "LEADER",
+        })
+    }
+}
+
+/// A RaftPeer as Nacos serializes it in votes and beats.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Peer {
+    pub ip: SocketAddr,
+    pub vote_for: Option<SocketAddr>,
+    pub term: u64,
+    pub state: Role,
+}
+
+impl Peer {
+    pub fn new(ip: SocketAddr) -> Self {
+        Peer {
+            ip,
+            vote_for: None,
+            term: 0,
+            state: Role::Follower,
+        }
+    }
+}

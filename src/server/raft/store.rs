@@ -1,0 +1,355 @@
+//! Raft publish, commit and delete (spec §9), the on-disk store (term + one file per datum),
+//! and applying datums to the naming registry (the listeners of persistent keys).
+
+use super::rules::{accept_publish, majority, term_after_apply};
+use crate::io::Disk;
+use crate::model::keys;
+use crate::model::raft::Peer;
+use crate::server::Server;
+use crate::wire::{Api, RaftDatum, RaftValue, Request, Response};
+use std::sync::Arc;
+use tokio::sync::mpsc;
+
+const META_FILE: &str = "raft/meta.properties";
+const DATA_DIR: &str = "raft/data/";
+
+/// What the disk holds at boot.
+pub struct Loaded {
+    pub term: u64,
+    pub datums: Vec<RaftDatum>,
+}
+
+/// RaftStore.load: the term and every datum with its timestamp (§9 "Datums are stored one
+/// file per key and reloaded at boot"). Votes are never stored.
+pub fn load(disk: &Disk) -> Loaded {
+    let term = disk
+        .read(META_FILE)
+        .and_then(|t| t.trim().parse().ok())
+        .unwrap_or(0);
+    let datums = disk
+        .list(DATA_DIR)
+        .into_iter()
+        .filter_map(|f| disk.read(&f).and_then(|s| serde_json::from_str(&s).ok()))
+        .collect();
+    Loaded { term, datums }
+}
+
+pub fn write_term(disk: &Disk, term: u64) {
+    disk.write(META_FILE, term.to_string());
+}
+
+/// One file per key, `:` replaced by `#` as Nacos does.
+fn file_of(key: &str) -> String {
+    format!("{DATA_DIR}{}", key.replace(':', "#"))
+}
+
+pub fn write_datum(disk: &Disk, d: &RaftDatum) {
+    disk.write(
+        &file_of(&d.key),
+        serde_json::to_string(d).expect("datum serializes"),
+    );
+}
+
+fn remove_datum(disk: &Disk, key: &str) {
+    disk.remove(&file_of(key));
+}
+
+/// A short fingerprint of a value, so checkers can tell versions apart.
+pub fn fingerprint(v: &RaftValue) -> String {
+    let json = serde_json::to_string(v).expect("value serializes");
+    crate::model::checksum::md5_hex(&json)[..8].to_string()
+}
+
+impl Server {
+    /// signalPublish (§9): a non-leader forwards to the leader; the leader serializes writes,
+    /// bumps the timestamp, applies locally first (term += 100), sends commits and waits up to
+    /// 5 s for a majority. A timeout is an error for the caller, but the local write stays.
+    pub(crate) async fn raft_publish(
+        self: &Arc<Self>,
+        key: &str,
+        value: RaftValue,
+    ) -> Result<(), String> {
+        let (is_leader, leader) = {
+            let r = self.raft.lock().unwrap();
+            (r.is_leader(), r.leader)
+        };
+        if !is_leader {
+            let Some(leader) = leader else {
+                return Err("no leader: publish refused".into());
+            };
+            let c = &self.ctx.cfg;
+            let req = Request::server(Api::RaftPublish {
+                key: key.to_string(),
+                value,
+            });
+            return match self
+                .ctx
+                .net
+                .call(leader, req, c.server_connect_timeout, c.server_read_timeout)
+                .await
+            {
+                Ok(r) if r.is_success() => Ok(()),
+                Ok(r) => Err(format!("leader answered {}", r.status)),
+                Err(e) => Err(format!("leader unreachable: {e}")),
+            };
+        }
+        // The global lock: publishes and deletes are serialized.
+        let _guard = self.raft_lock.lock().await;
+        let (datum, source, others, standalone) = {
+            let r = self.raft.lock().unwrap();
+            let ts = r.datums.get(key).map(|d| d.timestamp + 1).unwrap_or(1);
+            let others: Vec<_> = r.peers.keys().filter(|a| **a != r.local).copied().collect();
+            (
+                RaftDatum {
+                    key: key.to_string(),
+                    value,
+                    timestamp: ts,
+                },
+                r.me().clone(),
+                others,
+                r.standalone,
+            )
+        };
+        let fp = fingerprint(&datum.value);
+        // onPublish locally first: disk, memory, term += 100, listeners.
+        {
+            let mut r = self.raft.lock().unwrap();
+            r.datums.insert(key.to_string(), datum.clone());
+            let me = r.me_mut();
+            me.term += 100;
+            let t = me.term;
+            write_term(&self.ctx.disk, t);
+        }
+        write_datum(&self.ctx.disk, &datum);
+        self.raft_apply(&datum);
+        if standalone {
+            crate::emit!(
+                "raft.publish",
+                self.name(),
+                key = key,
+                ts = datum.timestamp,
+                value = fp,
+                result = "ok",
+                acks = 1
+            );
+            return Ok(());
+        }
+        let need = majority(others.len() + 1);
+        let (tx, mut rx) = mpsc::unbounded_channel();
+        for peer in others {
+            let (s, tx) = (self.clone(), tx.clone());
+            let req = Request::server(Api::RaftCommit {
+                datum: datum.clone(),
+                source: source.clone(),
+            });
+            tokio::spawn(async move {
+                let c = &s.ctx.cfg;
+                if let Ok(r) = s
+                    .ctx
+                    .net
+                    .call(peer, req, c.server_connect_timeout, c.server_read_timeout)
+                    .await
+                {
+                    if r.is_success() {
+                        let _ = tx.send(());
+                    }
+                }
+            });
+        }
+        drop(tx);
+        // The latch counts the leader itself plus each 2xx reply.
+        let mut acks = 1;
+        let wait = async {
+            while acks < need {
+                if rx.recv().await.is_none() {
+                    break;
+                }
+                acks += 1;
+            }
+        };
+        let _ = tokio::time::timeout(self.ctx.cfg.raft_publish_timeout, wait).await;
+        let ok = acks >= need;
+        let result = if ok {
+            "ok"
+        } else {
+            "failed: no majority within the publish timeout"
+        };
+        crate::emit!(
+            "raft.publish",
+            self.name(),
+            key = key,
+            ts = datum.timestamp,
+            value = fp,
+            result = result,
+            acks = acks
+        );
+        if ok {
+            Ok(())
+        } else {
+            Err(format!(
+                "publish of {key} timed out with {acks} of {need} acks"
+            ))
+        }
+    }
+
+    /// `POST /raft/datum` (a forwarded publish).
+    pub(crate) async fn on_raft_publish(
+        self: Arc<Self>,
+        key: String,
+        value: RaftValue,
+    ) -> Response {
+        match self.raft_publish(&key, value).await {
+            Ok(()) => Response::ok(),
+            Err(e) => Response::error(500, e),
+        }
+    }
+
+    /// `POST /raft/datum/commit` on a follower (§9 onPublish): leader and term checks, then
+    /// overwrite without any timestamp check, and the +100 term rule.
+    pub(crate) fn on_raft_commit(self: &Arc<Self>, datum: RaftDatum, source: Peer) -> Response {
+        {
+            let mut r = self.raft.lock().unwrap();
+            if let Err(e) = accept_publish(r.leader, r.me().term, &source) {
+                return Response::error(500, e);
+            }
+            r.leader_due = self.leader_due_reset();
+            r.datums.insert(datum.key.clone(), datum.clone());
+            let t = term_after_apply(r.me().term, source.term);
+            r.me_mut().term = t;
+            write_term(&self.ctx.disk, t);
+        }
+        write_datum(&self.ctx.disk, &datum);
+        self.raft_apply(&datum);
+        Response::ok()
+    }
+
+    /// signalDelete (§9): a non-leader forwards; the leader deletes locally, fires the deletes at
+    /// every peer and returns at once (no quorum).
+    pub(crate) async fn raft_delete(self: &Arc<Self>, key: &str) -> Result<(), String> {
+        let (is_leader, leader, others, source) = {
+            let r = self.raft.lock().unwrap();
+            let others: Vec<_> = r.peers.keys().filter(|a| **a != r.local).copied().collect();
+            (r.is_leader(), r.leader, others, r.me().clone())
+        };
+        if !is_leader {
+            let Some(leader) = leader else {
+                return Err("no leader: delete refused".into());
+            };
+            let c = &self.ctx.cfg;
+            let req = Request::server(Api::RaftDelete {
+                key: key.to_string(),
+            });
+            return match self
+                .ctx
+                .net
+                .call(leader, req, c.server_connect_timeout, c.server_read_timeout)
+                .await
+            {
+                Ok(r) if r.is_success() => Ok(()),
+                Ok(r) => Err(format!("leader answered {}", r.status)),
+                Err(e) => Err(format!("leader unreachable: {e}")),
+            };
+        }
+        let _guard = self.raft_lock.lock().await;
+        self.raft_remove_local(key, "delete");
+        crate::emit!("raft.delete", self.name(), key = key);
+        for peer in others {
+            let s = self.clone();
+            let req = Request::server(Api::RaftDeleteCommit {
+                key: key.to_string(),
+                source: source.clone(),
+            });
+            tokio::spawn(async move {
+                let c = &s.ctx.cfg;
+                let _ = s
+                    .ctx
+                    .net
+                    .call(peer, req, c.server_connect_timeout, c.server_read_timeout)
+                    .await;
+            });
+        }
+        Ok(())
+    }
+
+    /// `DELETE /raft/datum` (a forwarded delete).
+    pub(crate) async fn on_raft_delete(self: Arc<Self>, key: String) -> Response {
+        match self.raft_delete(&key).await {
+            Ok(()) => Response::ok(),
+            Err(e) => Response::error(500, e),
+        }
+    }
+
+    /// `DELETE /raft/datum/commit` on a follower: leader and term checks; the term is adjusted
+    /// only for service-meta keys.
+    pub(crate) fn on_raft_delete_commit(self: &Arc<Self>, key: String, source: Peer) -> Response {
+        {
+            let mut r = self.raft.lock().unwrap();
+            if let Err(e) = accept_publish(r.leader, r.me().term, &source) {
+                return Response::error(500, e);
+            }
+            if keys::is_meta_key(&key) {
+                let t = term_after_apply(r.me().term, source.term);
+                r.me_mut().term = t;
+                write_term(&self.ctx.disk, t);
+            }
+        }
+        self.raft_remove_local(&key, "delete");
+        Response::ok()
+    }
+
+    /// Removes a datum from memory and disk and tells the listeners.
+    pub(crate) fn raft_remove_local(&self, key: &str, why: &str) {
+        let existed = self.raft.lock().unwrap().datums.remove(key).is_some();
+        remove_datum(&self.ctx.disk, key);
+        if existed && why == "beat" {
+            crate::emit!(
+                "raft.delete",
+                self.name(),
+                key = key,
+                reason = "absent from the leader's beat"
+            );
+        }
+        // ServiceManager.onDelete: a service-meta delete destroys the service on this node;
+        // an instance-list delete is a no-op in 1.4.1.
+        if keys::is_meta_key(key) {
+            if let Some((ns, grouped)) = keys::service_of_key(key) {
+                let mut st = self.state.lock().unwrap();
+                st.services.remove(&(ns.clone(), grouped.clone()));
+                st.datums.remove(&keys::ephemeral_key(&ns, &grouped));
+                st.datums.remove(&keys::persistent_key(&ns, &grouped));
+                drop(st);
+                crate::emit!("service.deleted", self.name(), service = grouped);
+            }
+        }
+    }
+
+    /// The listeners of persistent keys: an instance list replaces the service's persistent
+    /// instances; a service meta sets its protect threshold and metadata.
+    pub(crate) fn raft_apply(self: &Arc<Self>, d: &RaftDatum) {
+        let Some((ns, grouped)) = keys::service_of_key(&d.key) else {
+            return;
+        };
+        match &d.value {
+            RaftValue::Instances(list) => {
+                self.ensure_service(&ns, &grouped);
+                let diff = {
+                    let mut st = self.state.lock().unwrap();
+                    self.put_locked(&mut st, &ns, &grouped, &d.key, list.clone(), false)
+                };
+                self.after_change(&ns, &grouped, &diff, Some("raft"));
+            }
+            RaftValue::ServiceMeta {
+                protect_threshold,
+                metadata,
+            } => {
+                self.ensure_service(&ns, &grouped);
+                let mut st = self.state.lock().unwrap();
+                if let Some(svc) = st.services.get_mut(&(ns.clone(), grouped.clone())) {
+                    svc.protect_threshold = *protect_threshold;
+                    svc.metadata = metadata.clone();
+                }
+                st.instances_changed(&ns, &grouped);
+            }
+        }
+    }
+}
