@@ -22,7 +22,10 @@ macro_rules! emit {
 /// Every event kind the simulator emits (scenario `event =` expectations are checked against
 /// this list, so a misspelt kind is an error instead of a `never` that tests nothing).
 pub const KINDS: &[&str] = &[
+    "anomaly.dirty_write",
     "anomaly.divergence",
+    "anomaly.lost_write",
+    "anomaly.two_leaders",
     "client.call",
     "client.notified",
     "client.push_received",

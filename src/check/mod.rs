@@ -2,6 +2,7 @@
 //! and the always-on checkers.
 
 pub mod convergence;
+pub mod raft;
 
 use crate::config::fmt_duration;
 use crate::model::HostView;
@@ -13,7 +14,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 /// Anomalies the always-on checkers can report (`anomaly.<kind>` events).
-pub const ANOMALIES: &[&str] = &["divergence"];
+pub const ANOMALIES: &[&str] = &["divergence", "two_leaders", "dirty_write", "lost_write"];
 
 /// One observed view: the `ip:port` set and the healthy subset.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -184,6 +184,27 @@ impl Ctx {
     }
 
     /// Any server or client, named by a string value.
+    /// A fault target: a node name, or a role resolved when the step runs (`@leader`, the
+    /// server leading legacy Raft at that moment; `@followers`, the other up servers).
+    pub fn fault_target(&self, label: &str, node: &Node) -> R<String> {
+        if let Val::Str(s) = &node.val {
+            if s.starts_with('@') {
+                return if super::types::ROLES.contains(&s.as_str()) {
+                    Ok(s.clone())
+                } else {
+                    fail(
+                        node.at(),
+                        format!(
+                            "`{label}`: unknown role `{s}`: the roles are {}",
+                            super::types::ROLES.join(", ")
+                        ),
+                    )
+                };
+            }
+        }
+        self.any_node(label, node)
+    }
+
     pub fn any_node(&self, label: &str, node: &Node) -> R<String> {
         // With `Want::Any` every known name is accepted, so `wrong_kind` is never called.
         self.node(label, node, Want::Any, &|n: &str| {

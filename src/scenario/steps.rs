@@ -306,7 +306,7 @@ pub(crate) fn clusters(f: &Field) -> R<Vec<String>> {
 }
 
 fn fault(ctx: &Ctx, f: &Field) -> R<Fault> {
-    let any_node = |f: &Field| ctx.any_node(&f.label, f.node);
+    let any_node = |f: &Field| ctx.fault_target(&f.label, f.node);
     Ok(match f.key.name.as_str() {
         "crash" => Fault::Crash(any_node(f)?),
         "restart" => Fault::Restart(any_node(f)?),
@@ -399,7 +399,7 @@ fn partition(ctx: &Ctx, f: &Field) -> R<Vec<Vec<String>>> {
         }
         let mut names = Vec::new();
         for m in members {
-            let name = ctx.any_node("partition", m)?;
+            let name = ctx.fault_target("partition", m)?;
             if let Some((_, other)) = seen.iter().find(|(n, _)| *n == name) {
                 let msg = if *other == gi + 1 {
                     format!("`partition`: `{name}` is listed twice in group {other}")

@@ -6,6 +6,8 @@ use std::time::Duration;
 
 pub const DEFAULT_GROUP: &str = "DEFAULT_GROUP";
 pub const DEFAULT_CLUSTER: &str = "DEFAULT";
+/// Role targets of faults, resolved when the step runs.
+pub const ROLES: &[&str] = &["@leader", "@followers"];
 
 #[derive(Debug, Clone)]
 pub struct Scenario {

@@ -8,69 +8,126 @@ use std::collections::BTreeSet;
 
 impl World {
     /// Applies one fault and records it as a `fault.*` event.
+    /// The nodes a fault target names: a node, or a role resolved now (`@leader`: the up
+    /// server leading Raft with the highest term; `@followers`: the other up servers).
+    pub(crate) fn targets(&self, name: &str) -> Vec<usize> {
+        if !name.starts_with('@') {
+            return vec![self.idx(name)];
+        }
+        let mut leader: Option<(u64, usize)> = None;
+        let mut servers = vec![];
+        for (i, n) in self.nodes.iter().enumerate() {
+            if let (super::world::Proc::Server(s), true) = (&n.slot, n.up) {
+                if let Some(server) = s.get() {
+                    let (role, term, _, _) = server.raft_view();
+                    servers.push(i);
+                    if role == crate::model::raft::Role::Leader
+                        && leader.is_none_or(|(t, _)| term > t)
+                    {
+                        leader = Some((term, i));
+                    }
+                }
+            }
+        }
+        match name {
+            "@leader" => leader.map(|(_, i)| vec![i]).unwrap_or_default(),
+            _ => servers
+                .into_iter()
+                .filter(|i| Some(*i) != leader.map(|l| l.1))
+                .collect(),
+        }
+    }
+
+    fn names(&self, idx: &[usize]) -> String {
+        let v: Vec<&str> = idx.iter().map(|i| self.nodes[*i].name.as_str()).collect();
+        if v.is_empty() {
+            "(none)".into()
+        } else {
+            v.join(",")
+        }
+    }
+
+    /// Applies one fault and records it as a `fault.*` event (`target` = the role it named).
     pub(crate) fn apply_fault(&mut self, f: &Fault) {
         match f {
-            Fault::Crash(n) => {
-                let i = self.idx(n);
-                self.crash(i);
-                crate::emit!("fault.crash", n);
-            }
-            Fault::Restart(n) => {
-                let i = self.idx(n);
-                self.restart(i);
-                crate::emit!("fault.restart", n);
-            }
-            Fault::Pause(n) => {
-                let i = self.idx(n);
-                if !self.nodes[i].paused {
-                    self.handle.pause(self.nodes[i].id);
-                    self.nodes[i].paused = true;
+            Fault::Crash(n)
+            | Fault::Restart(n)
+            | Fault::Pause(n)
+            | Fault::Resume(n)
+            | Fault::Isolate(n) => {
+                let targets = self.targets(n);
+                for &i in &targets {
+                    match f {
+                        Fault::Crash(_) => self.crash(i),
+                        Fault::Restart(_) => self.restart(i),
+                        Fault::Pause(_) if !self.nodes[i].paused => {
+                            self.handle.pause(self.nodes[i].id);
+                            self.nodes[i].paused = true;
+                        }
+                        Fault::Resume(_) if self.nodes[i].paused => {
+                            self.handle.resume(self.nodes[i].id);
+                            self.nodes[i].paused = false;
+                        }
+                        Fault::Isolate(_) => {
+                            let links: Vec<(usize, usize)> = (0..self.nodes.len())
+                                .filter(|&j| j != i)
+                                .flat_map(|j| [(i, j), (j, i)])
+                                .collect();
+                            self.cut(links);
+                        }
+                        _ => {}
+                    }
                 }
-                crate::emit!("fault.pause", n);
-            }
-            Fault::Resume(n) => {
-                let i = self.idx(n);
-                if self.nodes[i].paused {
-                    self.handle.resume(self.nodes[i].id);
-                    self.nodes[i].paused = false;
+                let who = self.names(&targets);
+                let role = if n.starts_with('@') { n.as_str() } else { "" };
+                match (f, role.is_empty()) {
+                    (Fault::Crash(_), true) => crate::emit!("fault.crash", who),
+                    (Fault::Crash(_), false) => crate::emit!("fault.crash", who, target = role),
+                    (Fault::Restart(_), true) => crate::emit!("fault.restart", who),
+                    (Fault::Restart(_), false) => crate::emit!("fault.restart", who, target = role),
+                    (Fault::Pause(_), true) => crate::emit!("fault.pause", who),
+                    (Fault::Pause(_), false) => crate::emit!("fault.pause", who, target = role),
+                    (Fault::Resume(_), true) => crate::emit!("fault.resume", who),
+                    (Fault::Resume(_), false) => crate::emit!("fault.resume", who, target = role),
+                    (_, true) => crate::emit!("fault.isolate", who),
+                    (_, false) => crate::emit!("fault.isolate", who, target = role),
                 }
-                crate::emit!("fault.resume", n);
-            }
-            Fault::Isolate(n) => {
-                let i = self.idx(n);
-                let links: Vec<(usize, usize)> = (0..self.nodes.len())
-                    .filter(|&j| j != i)
-                    .flat_map(|j| [(i, j), (j, i)])
-                    .collect();
-                self.cut(links);
-                crate::emit!("fault.isolate", n);
             }
             Fault::Partition(groups) => {
                 let idx: Vec<Vec<usize>> = groups
                     .iter()
-                    .map(|g| g.iter().map(|n| self.idx(n)).collect())
+                    .map(|g| g.iter().flat_map(|n| self.targets(n)).collect())
                     .collect();
                 self.cut(partition_links(&idx));
-                let desc: Vec<String> = groups
-                    .iter()
-                    .map(|g| format!("[{}]", g.join(",")))
-                    .collect();
+                let desc: Vec<String> =
+                    idx.iter().map(|g| format!("[{}]", self.names(g))).collect();
                 crate::emit!("fault.partition", "-", groups = desc.join(" | "));
             }
             Fault::Bridge { via, sides } => {
                 let idx: Vec<Vec<usize>> = sides
                     .iter()
-                    .map(|g| g.iter().map(|n| self.idx(n)).collect())
+                    .map(|g| g.iter().flat_map(|n| self.targets(n)).collect())
                     .collect();
                 self.cut(partition_links(&idx));
                 let desc: Vec<String> =
-                    sides.iter().map(|g| format!("[{}]", g.join(","))).collect();
+                    idx.iter().map(|g| format!("[{}]", self.names(g))).collect();
+                let via = self.names(&self.targets(via));
                 crate::emit!("fault.bridge", "-", via = via, sides = desc.join(" | "));
             }
             Fault::OneWay { from, to } => {
-                let (a, b) = (self.idx(from), self.idx(to));
-                self.cut(vec![(a, b)]);
-                crate::emit!("fault.one_way", "-", from = from, to = to);
+                let (a, b) = (self.targets(from), self.targets(to));
+                let links: Vec<(usize, usize)> = a
+                    .iter()
+                    .flat_map(|x| b.iter().map(move |y| (*x, *y)))
+                    .filter(|(x, y)| x != y)
+                    .collect();
+                self.cut(links);
+                crate::emit!(
+                    "fault.one_way",
+                    "-",
+                    from = self.names(&a),
+                    to = self.names(&b)
+                );
             }
             Fault::Heal => {
                 let all: Vec<(usize, usize)> = self.cuts.iter().copied().collect();

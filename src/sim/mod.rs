@@ -41,10 +41,12 @@ pub fn run(sc: &Scenario, seed: u64) -> (Outcome, RunStats) {
                     let (world, samples) = world::play(&sc2).await;
                     let w = world.lock().unwrap();
                     let convergence = convergence_check(&sc2, &w);
+                    let raft = raft_checks(&sc2, &w, &log2.snapshot());
                     let messages = w.net.stat().msg_count;
                     let events = log2.take();
                     let mut checks = check::evaluate(&sc2.expects, &samples, &events);
                     checks.extend(convergence);
+                    checks.extend(raft);
                     *finals2.lock().unwrap() = Some((final_views(&w), checks, messages, events));
                 });
             })
@@ -132,6 +134,85 @@ fn convergence_check(sc: &Scenario, w: &World) -> Option<check::Check> {
             format!("divergence: {}", div.join("; "))
         },
     })
+}
+
+fn expects_anomaly(sc: &Scenario, kind: &str) -> bool {
+    sc.expects
+        .iter()
+        .any(|e| matches!(e, crate::scenario::Expect::Anomaly { kind: k, .. } if k == kind))
+}
+
+/// The always-on legacy Raft checkers (two leaders in a term, dirty and lost writes) of a
+/// multi-server cluster. Each finding is an `anomaly.*` event; a scenario that expects the
+/// anomaly judges it with its own expectation, otherwise it is a failed check.
+fn raft_checks(sc: &Scenario, w: &World, events: &[crate::trace::Event]) -> Vec<check::Check> {
+    use check::raft::{dirty_writes, lost_writes, two_leaders, StoreView};
+    if sc.servers.len() < 2 {
+        return vec![];
+    }
+    let stores: Vec<StoreView> = w
+        .nodes
+        .iter()
+        .filter(|n| n.up)
+        .filter_map(|n| match &n.slot {
+            Proc::Server(s) => s.get().map(|server| {
+                let (role, term, datums, _) = server.raft_view();
+                StoreView {
+                    server: n.name.clone(),
+                    role,
+                    term,
+                    datums,
+                }
+            }),
+            Proc::Client(_) => None,
+        })
+        .collect();
+    let quiet = sc.duration.saturating_sub(w.last_fault.unwrap_or_default()) >= sc.quiet
+        && w.network_whole();
+    let mut findings = vec![
+        (
+            "two_leaders",
+            "no two leaders in one Raft term (always on)",
+            two_leaders(events),
+        ),
+        (
+            "dirty_write",
+            "no failed publish stays visible (always on)",
+            dirty_writes(events, &stores),
+        ),
+    ];
+    if quiet {
+        findings.push((
+            "lost_write",
+            "no acknowledged publish is lost (always on)",
+            lost_writes(events, &stores),
+        ));
+    }
+    let mut checks = vec![];
+    for (kind, name, found) in findings {
+        if !found.is_empty() {
+            let detail = found.join("; ");
+            match kind {
+                "two_leaders" => crate::emit!("anomaly.two_leaders", "-", detail = detail),
+                "dirty_write" => crate::emit!("anomaly.dirty_write", "-", detail = detail),
+                _ => crate::emit!("anomaly.lost_write", "-", detail = detail),
+            }
+        }
+        let published = events.iter().any(|e| e.kind == "raft.publish");
+        if expects_anomaly(sc, kind) || (kind != "two_leaders" && !published) {
+            continue;
+        }
+        checks.push(check::Check {
+            name: name.to_string(),
+            passed: found.is_empty(),
+            detail: if found.is_empty() {
+                "none found".into()
+            } else {
+                found.join("; ")
+            },
+        });
+    }
+    checks
 }
 
 /// Every up node's view at the end: servers' `/instance/list` views, clients' caches.

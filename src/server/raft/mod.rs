@@ -57,6 +57,17 @@ fn rand_ms(upper: u64) -> i64 {
 }
 
 impl Server {
+    /// This server's Raft role, term and datums (timestamp, value fingerprint), for checkers.
+    pub fn raft_view(&self) -> (Role, u64, BTreeMap<String, (u64, String)>, bool) {
+        let r = self.raft.lock().unwrap();
+        let datums = r
+            .datums
+            .iter()
+            .map(|(k, d)| (k.clone(), (d.timestamp, store::fingerprint(&d.value))))
+            .collect();
+        (r.me().state, r.me().term, datums, r.standalone)
+    }
+
     pub(crate) fn leader_due_reset(&self) -> i64 {
         let c = &self.ctx.cfg;
         // spec §9: resetLeaderDue = 15000 + rand[0, 5000)
