@@ -353,3 +353,51 @@ impl Server {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_datum_and_the_term_survive_a_disk_write_and_reload() {
+        // spec §15 RaftStoreTest: a datum with timestamp 1 survives a disk write and reload.
+        let disk = Disk::default();
+        let d = RaftDatum {
+            key: "com.alibaba.nacos.naming.iplist.public##DEFAULT_GROUP@@db".into(),
+            value: RaftValue::Instances(vec![crate::model::Instance::new(
+                "1.1.1.1",
+                80,
+                "DEFAULT",
+                "DEFAULT_GROUP@@db",
+                7,
+            )]),
+            timestamp: 1,
+        };
+        write_datum(&disk, &d);
+        write_term(&disk, 301);
+        let loaded = load(&disk);
+        assert_eq!(loaded.term, 301);
+        assert_eq!(loaded.datums, vec![d.clone()]);
+        // One file per key, with `:` replaced by `#`; nothing else (votes are not persisted).
+        assert_eq!(
+            disk.list("raft/"),
+            vec![file_of(&d.key), META_FILE.to_string()]
+        );
+        remove_datum(&disk, &d.key);
+        assert!(load(&disk).datums.is_empty());
+    }
+
+    #[test]
+    fn fingerprints_tell_values_apart() {
+        let a = RaftValue::ServiceMeta {
+            protect_threshold: 0.0,
+            metadata: Default::default(),
+        };
+        let b = RaftValue::ServiceMeta {
+            protect_threshold: 0.5,
+            metadata: Default::default(),
+        };
+        assert_eq!(fingerprint(&a), fingerprint(&a.clone()));
+        assert_ne!(fingerprint(&a), fingerprint(&b));
+    }
+}
