@@ -19,11 +19,11 @@ pub struct ServiceInfo {
 }
 
 impl ServiceInfo {
-    fn from_view(v: &ListView) -> Self {
+    fn from_view(v: ListView) -> Self {
         ServiceInfo {
-            name: v.name.clone(),
-            clusters: v.clusters.clone(),
-            hosts: v.hosts.clone(),
+            name: v.name,
+            clusters: v.clusters,
+            hosts: v.hosts,
             last_ref_time: v.last_ref_time.unwrap_or(0),
             cache_millis: v.cache_millis,
         }
@@ -150,7 +150,7 @@ impl NamingClient {
         match self.req_api(Api::ListInstances(params)).await {
             Ok(resp) => match resp.body {
                 Body::List(view) => {
-                    self.process_service(&view, "poll");
+                    self.process_service(*view, "poll");
                     Ok(())
                 }
                 _ => Err(()),
@@ -161,7 +161,7 @@ impl NamingClient {
 
     /// `processServiceJson` (§13 step 4): applies data even when older, emits a change event on
     /// a first sighting or a non-empty diff.
-    pub(crate) fn process_service(&self, view: &ListView, via: &str) {
+    pub(crate) fn process_service(&self, view: ListView, via: &str) {
         let info = ServiceInfo::from_view(view);
         if self.ctx.cfg.client_push_empty_protection && !info.validate() {
             return;
@@ -170,10 +170,12 @@ impl NamingClient {
         let (changed, listeners) = {
             let mut st = self.host.lock().unwrap();
             let old = st.cache.insert(key.clone(), info.clone());
+            // (An identical list, the common poll answer, needs no per-host diff.)
             // getServiceInfo puts an empty placeholder in the cache before its first query, so
             // that query is diffed against nothing: an empty first answer is no event. Only data
             // for a key not cached at all (a push) is a "first sighting" that always notifies.
             let changed = match old {
+                Some(old) if old.hosts == info.hosts => false,
                 Some(old) => {
                     let (a, r, m) = diff_hosts(&old.hosts, &info.hosts);
                     !(a.is_empty() && r.is_empty() && m.is_empty())

@@ -245,7 +245,7 @@ impl Handler for NamingClient {
                 service = data.name,
                 from = from
             );
-            self.process_service(&data, "push");
+            self.process_service(*data, "push");
             tokio::spawn(async move {
                 self.ctx
                     .net
