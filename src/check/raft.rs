@@ -119,7 +119,12 @@ pub fn lost_writes(events: &[Event], stores: &[StoreView]) -> Vec<String> {
         .filter_map(|p| {
             let missing: Vec<&str> = judge
                 .iter()
-                .filter(|s| s.datums.get(p.key).is_none_or(|(ts, _)| *ts < p.ts))
+                // Gone: absent, older, or another value under the same timestamp.
+                .filter(|s| {
+                    s.datums
+                        .get(p.key)
+                        .is_none_or(|(ts, v)| *ts < p.ts || (*ts == p.ts && v != p.value))
+                })
                 .map(|s| s.server.as_str())
                 .collect();
             (!missing.is_empty()).then(|| {
@@ -210,6 +215,12 @@ mod tests {
             store("s2", Role::Follower, 200, &[("k", 1, "v1")]),
         ];
         assert_eq!(lost_writes(&e, &lost).len(), 1);
+        let replaced = [store("s1", Role::Leader, 300, &[("k", 1, "other")])];
+        assert_eq!(
+            lost_writes(&e, &replaced).len(),
+            1,
+            "same timestamp, different value"
+        );
         let kept = [store("s1", Role::Leader, 300, &[("k", 2, "v2")])];
         assert!(
             lost_writes(&e, &kept).is_empty(),

@@ -87,6 +87,11 @@ impl Server {
             let mut r = self.raft.lock().unwrap();
             let mut me = Peer::new(r.local);
             me.term = loaded.term;
+            if r.standalone {
+                // A standalone server is its own leader from boot.
+                me.state = Role::Leader;
+                r.leader = Some(r.local);
+            }
             let local = r.local;
             r.peers.insert(local, me);
             r.datums = loaded

@@ -1,6 +1,7 @@
 //! The decision rules of Nacos 1.4.1's legacy RaftCore (spec §9), as plain functions over plain
 //! data, flaws included: stale vote replies count, a rejecting voter answers with its own vote,
-//! a leader never steps down, votes are not persisted, and a publish bumps the term by 100.
+//! a leader never steps down by itself (only a higher-term vote or beat demotes it), votes are
+//! not persisted, and a publish bumps the term by 100.
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
