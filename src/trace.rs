@@ -44,6 +44,8 @@ pub const KINDS: &[&str] = &[
     "fault.one_way",
     "fault.partition",
     "fault.pause",
+    "fault.port_down",
+    "fault.port_up",
     "fault.restart",
     "fault.resume",
     "instance.deleted",

@@ -61,6 +61,8 @@ pub struct EnvState {
     pub cut: BTreeSet<(IpAddr, IpAddr)>,
     /// Probability that a datagram is lost.
     pub datagram_loss: f64,
+    /// `ip:port` of service instances whose port stopped answering (fault `port_down`).
+    pub closed_ports: BTreeSet<String>,
 }
 
 impl NetEnv {
@@ -201,6 +203,19 @@ impl Net {
                 Err(NetError::ReadTimeout)
             }
         }
+    }
+
+    /// A TCP health probe of a service instance (not a simulated node): the connection is
+    /// refused when the instance's port is down, accepted otherwise.
+    pub async fn probe_tcp(&self, ip: &str, port: u16) -> bool {
+        tokio::time::sleep(Duration::from_millis(1)).await;
+        !self
+            .env
+            .state
+            .lock()
+            .unwrap()
+            .closed_ports
+            .contains(&format!("{ip}:{port}"))
     }
 
     /// Sends one UDP datagram; it may be lost (fault `loss`) or dropped by a cut link.

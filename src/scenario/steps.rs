@@ -28,6 +28,8 @@ pub(crate) const FAULTS: &[&str] = &[
     "one_way",
     "loss",
     "latency",
+    "port_down",
+    "port_up",
 ];
 
 const INSTANCE_KEYS: &[&str] = &[
@@ -369,6 +371,20 @@ fn fault(ctx: &Ctx, f: &Field) -> R<Fault> {
         "latency" => {
             let (min, max) = f.range("[\"1ms\", \"10ms\"]")?;
             Fault::Latency(min, max)
+        }
+        "port_down" | "port_up" => {
+            let v = f.nonempty_str()?;
+            let ok = v.rsplit_once(':').is_some_and(|(ip, port)| {
+                !ip.is_empty() && port.parse::<u16>().is_ok_and(|p| p > 0)
+            });
+            if !ok {
+                return fail(f.at(), format!("`{}`: expected an instance address such as \"10.0.0.50:3306\", found {v:?}", f.key.name));
+            }
+            if f.key.name == "port_down" {
+                Fault::PortDown(v.to_owned())
+            } else {
+                Fault::PortUp(v.to_owned())
+            }
         }
         other => return fail(f.key.at(), format!("`{other}` is not a fault")),
     })

@@ -121,6 +121,10 @@ pub enum Fault {
         from: String,
         to: String,
     },
+    /// The port of a service instance (`ip:port`) stops answering TCP health probes.
+    PortDown(String),
+    /// The port answers again.
+    PortUp(String),
     /// Probability that a UDP datagram (push, ack) is lost, 0.0..=1.0.
     Loss(f64),
     /// Per-message network latency range.

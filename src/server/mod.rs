@@ -5,6 +5,7 @@ pub mod health;
 pub mod member;
 pub mod naming;
 pub mod persistent;
+pub mod probe;
 pub mod push;
 pub mod raft;
 pub mod status;
@@ -30,6 +31,11 @@ pub struct Server {
     pub(crate) raft: Mutex<raft::RaftState>,
     /// RaftCore's global lock: publishes and deletes are serialized (§9).
     pub(crate) raft_lock: tokio::sync::Mutex<()>,
+    /// TCP probe counters of persistent instances: (service, ip:port) → (ok count, fail count).
+    pub(crate) probes: Mutex<std::collections::BTreeMap<(String, String), (u64, u64)>>,
+    /// `synchronized (service)` around a persistent update and its Raft publish (§8 step 1).
+    pub(crate) service_locks:
+        Mutex<std::collections::BTreeMap<String, Arc<tokio::sync::Mutex<()>>>>,
 }
 
 impl Server {
@@ -57,6 +63,8 @@ impl Server {
             distro: Mutex::default(),
             raft: Mutex::new(raft),
             raft_lock: tokio::sync::Mutex::new(()),
+            probes: Mutex::default(),
+            service_locks: Mutex::default(),
             ctx,
         });
         crate::emit!("server.started", server.ctx.name, addr = server.ctx.addr);

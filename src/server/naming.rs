@@ -131,6 +131,7 @@ impl Server {
         if created {
             crate::emit!("service.created", self.name(), service = grouped);
             super::health::start_beat_check(self.clone(), ns.to_string(), grouped.to_string());
+            super::probe::start_health_probe(self.clone(), ns.to_string(), grouped.to_string());
         }
     }
 

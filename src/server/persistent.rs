@@ -9,6 +9,16 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 impl Server {
+    /// The per-service lock that serializes read-modify-publish of a service's list.
+    fn service_lock(&self, ns: &str, grouped: &str) -> Arc<tokio::sync::Mutex<()>> {
+        self.service_locks
+            .lock()
+            .unwrap()
+            .entry(format!("{ns}##{grouped}"))
+            .or_default()
+            .clone()
+    }
+
     /// The current persistent list of a service: the Raft datum's value, with health copied
     /// from memory (updateIpAddresses), keyed by datumKey.
     fn persistent_list(&self, ns: &str, grouped: &str) -> BTreeMap<String, Instance> {
@@ -49,6 +59,8 @@ impl Server {
             return r;
         }
         let (ns, grouped) = (p.namespace_id.clone(), p.service_name.clone());
+        let lock = self.service_lock(&ns, &grouped);
+        let _serialized = lock.lock().await;
         let known = self
             .state
             .lock()
@@ -84,6 +96,8 @@ impl Server {
     /// `DELETE /instance` with `ephemeral=false`: publish the shorter list.
     pub(crate) async fn deregister_persistent(self: &Arc<Self>, p: InstanceParams) -> Response {
         let (ns, grouped) = (p.namespace_id.clone(), p.service_name.clone());
+        let lock = self.service_lock(&ns, &grouped);
+        let _serialized = lock.lock().await;
         if !self
             .state
             .lock()

@@ -138,6 +138,19 @@ impl World {
                 self.env.update(|s| s.cut.clear());
                 crate::emit!("fault.heal", "-");
             }
+            Fault::PortDown(addr) => {
+                let a = addr.clone();
+                self.env.update(|s| {
+                    s.closed_ports.insert(a);
+                });
+                crate::emit!("fault.port_down", "-", instance = addr);
+            }
+            Fault::PortUp(addr) => {
+                self.env.update(|s| {
+                    s.closed_ports.remove(addr);
+                });
+                crate::emit!("fault.port_up", "-", instance = addr);
+            }
             Fault::Loss(p) => {
                 self.env.update(|s| s.datagram_loss = *p);
                 crate::emit!("fault.loss", "-", rate = p);
