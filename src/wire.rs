@@ -91,6 +91,23 @@ pub enum Api {
         page_no: u32,
         page_size: u32,
     },
+    /// `POST /service` (§12): through Raft; 400 if it exists.
+    CreateService {
+        namespace_id: String,
+        service_name: String,
+        protect_threshold: f32,
+    },
+    /// `PUT /service` (§12): the local object changes before the Raft put.
+    UpdateService {
+        namespace_id: String,
+        service_name: String,
+        protect_threshold: f32,
+    },
+    /// `DELETE /service` (§12): a Raft delete; 400 if unknown.
+    DeleteService {
+        namespace_id: String,
+        service_name: String,
+    },
     // --- between servers ---
     /// `POST /v1/core/cluster/report` (§4): the sender's member info.
     ClusterReport {
@@ -164,6 +181,9 @@ impl Api {
             Api::ListInstances(_) => "GET /instance/list",
             Api::GetInstance { .. } => "GET /instance",
             Api::ListServices { .. } => "GET /service/list",
+            Api::CreateService { .. } => "POST /service",
+            Api::UpdateService { .. } => "PUT /service",
+            Api::DeleteService { .. } => "DELETE /service",
             Api::ClusterReport { .. } => "POST /core/cluster/report",
             Api::DistroDatum(_) => "PUT /distro/datum",
             Api::DistroChecksum { .. } => "PUT /distro/checksum",

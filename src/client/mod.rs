@@ -200,6 +200,45 @@ impl NamingClient {
     }
 }
 
+impl NamingClient {
+    /// NamingMaintainService `createService` (POST /service).
+    pub async fn create_service(
+        self: &Arc<Self>,
+        grouped: &str,
+        protect_threshold: f32,
+    ) -> Result<(), NacosError> {
+        let api = Api::CreateService {
+            namespace_id: self.namespace.clone(),
+            service_name: grouped.to_string(),
+            protect_threshold,
+        };
+        self.req_api(api).await.map(|_| ())
+    }
+
+    /// `updateService` (PUT /service).
+    pub async fn update_service(
+        self: &Arc<Self>,
+        grouped: &str,
+        protect_threshold: f32,
+    ) -> Result<(), NacosError> {
+        let api = Api::UpdateService {
+            namespace_id: self.namespace.clone(),
+            service_name: grouped.to_string(),
+            protect_threshold,
+        };
+        self.req_api(api).await.map(|_| ())
+    }
+
+    /// `deleteService` (DELETE /service).
+    pub async fn delete_service(self: &Arc<Self>, grouped: &str) -> Result<(), NacosError> {
+        let api = Api::DeleteService {
+            namespace_id: self.namespace.clone(),
+            service_name: grouped.to_string(),
+        };
+        self.req_api(api).await.map(|_| ())
+    }
+}
+
 /// The client-side filter of `selectInstances`.
 pub fn select(hosts: &[HostView], healthy: bool) -> Vec<HostView> {
     hosts

@@ -14,6 +14,9 @@ pub(crate) const CLIENT_ACTIONS: &[&str] = &[
     "get_all_instances",
     "select_instances",
     "select_one_healthy",
+    "create_service",
+    "update_service",
+    "delete_service",
 ];
 
 pub(crate) const FAULTS: &[&str] = &[
@@ -140,6 +143,15 @@ fn client_op(action: &Field) -> R<ClientOp> {
             let (r, healthy) = service_ref(action, true)?;
             ClientOp::SelectInstances(r, healthy)
         }
+        "create_service" => {
+            let (r, t) = service_meta(action, true)?;
+            ClientOp::CreateService(r, t)
+        }
+        "update_service" => {
+            let (r, t) = service_meta(action, true)?;
+            ClientOp::UpdateService(r, t)
+        }
+        "delete_service" => ClientOp::DeleteService(service_meta(action, false)?.0),
         other => return fail(action.key.at(), format!("`{other}` is not a client action")),
     })
 }
@@ -289,6 +301,46 @@ fn service_ref(f: &Field, with_healthy: bool) -> R<(ServiceRef, bool)> {
             clusters,
         },
         healthy,
+    ))
+}
+
+/// `{ service = "orders", group = "...", protect_threshold = 0.5 }` for the service actions.
+fn service_meta(f: &Field, with_threshold: bool) -> R<(ServiceRef, f32)> {
+    let t = sub_table(
+        f,
+        "a table such as { service = \"orders\", protect_threshold = 0.5 }",
+    )?;
+    let keys: &[&str] = if with_threshold {
+        &["service", "group", "protect_threshold"]
+    } else {
+        &["service", "group"]
+    };
+    t.check_keys(keys, |_| None)?;
+    let service = name_str(&t.require("service", "service = \"orders\"")?)?;
+    let group = match t.get("group") {
+        Some(g) => name_str(&g)?,
+        None => DEFAULT_GROUP.to_owned(),
+    };
+    let threshold = match t.get("protect_threshold") {
+        Some(p) => {
+            let v = p.number()?;
+            if !(0.0..=1.0).contains(&v) {
+                return fail(
+                    p.at(),
+                    format!("`protect_threshold` = {v} is out of range: a ratio from 0.0 to 1.0"),
+                );
+            }
+            v as f32
+        }
+        None => 0.0,
+    };
+    Ok((
+        ServiceRef {
+            service,
+            group,
+            clusters: vec![],
+        },
+        threshold,
     ))
 }
 

@@ -92,6 +92,12 @@ pub enum ClientOp {
     /// `select_instances = { service = "orders", healthy = true }` (healthy default true).
     SelectInstances(ServiceRef, bool),
     SelectOneHealthy(ServiceRef),
+    /// NamingMaintainService `createService` (POST /service, through Raft), with its protect threshold.
+    CreateService(ServiceRef, f32),
+    /// `updateService` (PUT /service).
+    UpdateService(ServiceRef, f32),
+    /// `deleteService` (DELETE /service, a Raft delete).
+    DeleteService(ServiceRef),
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -211,7 +217,10 @@ impl Scenario {
                     | ClientOp::Unsubscribe(r)
                     | ClientOp::GetAllInstances(r)
                     | ClientOp::SelectInstances(r, _)
-                    | ClientOp::SelectOneHealthy(r) => ServiceRef {
+                    | ClientOp::SelectOneHealthy(r)
+                    | ClientOp::CreateService(r, _)
+                    | ClientOp::UpdateService(r, _)
+                    | ClientOp::DeleteService(r) => ServiceRef {
                         clusters: vec![],
                         ..r.clone()
                     },

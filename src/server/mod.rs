@@ -8,6 +8,7 @@ pub mod persistent;
 pub mod probe;
 pub mod push;
 pub mod raft;
+pub mod service;
 pub mod status;
 
 use crate::io::net::BoxFuture;
@@ -138,6 +139,26 @@ impl Server {
                 page_no,
                 page_size,
             } => self.list_services(&namespace_id, &group_name, page_no, page_size),
+            Api::CreateService {
+                namespace_id,
+                service_name,
+                protect_threshold,
+            } => {
+                self.create_service(&namespace_id, &service_name, protect_threshold)
+                    .await
+            }
+            Api::UpdateService {
+                namespace_id,
+                service_name,
+                protect_threshold,
+            } => {
+                self.update_service(&namespace_id, &service_name, protect_threshold)
+                    .await
+            }
+            Api::DeleteService {
+                namespace_id,
+                service_name,
+            } => self.delete_service(&namespace_id, &service_name).await,
             Api::ClusterReport { .. } => self.on_member_report(from),
             Api::DistroDatum(data) => self.on_distro_datum(data),
             Api::DistroChecksum { source, checksums } => {

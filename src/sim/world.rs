@@ -293,6 +293,9 @@ fn op_name(op: &ClientOp) -> &'static str {
         ClientOp::GetAllInstances(_) => "get_all_instances",
         ClientOp::SelectInstances(..) => "select_instances",
         ClientOp::SelectOneHealthy(_) => "select_one_healthy",
+        ClientOp::CreateService(..) => "create_service",
+        ClientOp::UpdateService(..) => "update_service",
+        ClientOp::DeleteService(_) => "delete_service",
     }
 }
 
@@ -303,7 +306,10 @@ fn op_service(op: &ClientOp) -> String {
         | ClientOp::Unsubscribe(r)
         | ClientOp::GetAllInstances(r)
         | ClientOp::SelectInstances(r, _)
-        | ClientOp::SelectOneHealthy(r) => grouped(r),
+        | ClientOp::SelectOneHealthy(r)
+        | ClientOp::CreateService(r, _)
+        | ClientOp::UpdateService(r, _)
+        | ClientOp::DeleteService(r) => grouped(r),
     }
 }
 
@@ -362,6 +368,9 @@ async fn run_op(client: &Arc<NamingClient>, op: &ClientOp) -> String {
             Ok(h) => h.ip_port(),
             Err(e) => format!("error {e}"),
         },
+        ClientOp::CreateService(r, t) => done(client.create_service(&grouped(r), *t).await),
+        ClientOp::UpdateService(r, t) => done(client.update_service(&grouped(r), *t).await),
+        ClientOp::DeleteService(r) => done(client.delete_service(&grouped(r)).await),
     }
 }
 
