@@ -21,6 +21,7 @@ pub mod report;
 pub mod scenario;
 pub mod server;
 pub mod sim;
+pub mod sweep;
 pub mod trace;
 pub mod wire;
 

@@ -33,6 +33,37 @@ enum Cmd {
         #[arg(long, value_enum, default_value = "text")]
         format: Format,
     },
+    /// Run many seeds of a scenario in parallel and summarize the failures with their repro commands.
+    Sweep {
+        /// The scenario file.
+        file: PathBuf,
+        /// Seeds to run: 0..1000 (end exclusive), 5..=9, or one seed.
+        #[arg(long, default_value = "0..100")]
+        seeds: String,
+        /// Worker threads (default: the number of CPUs).
+        #[arg(long)]
+        jobs: Option<usize>,
+        /// Run only shard i of n of the seeds (1-based), e.g. 2/4, to split a sweep across CI jobs.
+        #[arg(long)]
+        shard: Option<String>,
+        /// text: progress and a summary; json: one JSON line per seed.
+        #[arg(long, value_enum, default_value = "text")]
+        format: Format,
+    },
+    /// Run one seed in two separate processes and compare their full event traces.
+    CheckDeterminism {
+        /// The scenario file.
+        file: PathBuf,
+        #[arg(long)]
+        seed: Option<u64>,
+    },
+    /// Print a run's full event trace, one event per line (used by check-determinism).
+    #[command(hide = true)]
+    Trace {
+        file: PathBuf,
+        #[arg(long)]
+        seed: Option<u64>,
+    },
     /// List the scenarios in a folder with their one-line `about`.
     List {
         /// Folder to list.
@@ -74,6 +105,24 @@ fn main() -> ExitCode {
     match cli.cmd {
         Cmd::Run { file, seed, format } => run(&file, seed, format),
         Cmd::List { dir } => list(&dir),
+        Cmd::Sweep {
+            file,
+            seeds,
+            jobs,
+            shard,
+            format,
+        } => sweep(&file, &seeds, jobs, shard.as_deref(), format),
+        Cmd::CheckDeterminism { file, seed } => check_determinism(&file, seed),
+        Cmd::Trace { file, seed } => match load(&file) {
+            Ok(sc) => {
+                let (o, _) = sim::run(&sc, seed.unwrap_or(sc.seed));
+                for e in &o.events {
+                    println!("{} {}", e.t_us, e.describe());
+                }
+                ExitCode::SUCCESS
+            }
+            Err(code) => code,
+        },
         Cmd::Config => {
             println!("{:<30} {:<10} {:<8} description", "key", "default", "spec");
             let d = Config::default();
@@ -211,4 +260,154 @@ fn bench(
     println!("events recorded:      {}", outcome.events.len());
     println!("trace hash:           {}", outcome.trace_hash);
     ExitCode::SUCCESS
+}
+
+fn sweep(
+    file: &Path,
+    seeds: &str,
+    jobs: Option<usize>,
+    shard: Option<&str>,
+    format: Format,
+) -> ExitCode {
+    use nacos_sim::sweep::{parse_seeds, parse_shard, run_seeds, shard_seeds};
+    use std::io::{IsTerminal, Write};
+    let sc = match load(file) {
+        Ok(s) => s,
+        Err(code) => return code,
+    };
+    let range = match parse_seeds(seeds) {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: --seeds: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let shard = match shard.map(parse_shard).transpose() {
+        Ok(s) => s.unwrap_or((1, 1)),
+        Err(e) => {
+            eprintln!("error: --shard: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let list = shard_seeds(range, shard);
+    let jobs = jobs.unwrap_or_else(|| {
+        std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(1)
+    });
+    let total = list.len();
+    let started = std::time::Instant::now();
+    let finished = std::sync::atomic::AtomicUsize::new(0);
+    let failed = std::sync::atomic::AtomicUsize::new(0);
+    let tty = std::io::stderr().is_terminal();
+    let progress = |r: &nacos_sim::sweep::SeedResult| {
+        let n = finished.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
+        if !r.passed {
+            failed.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        }
+        if matches!(format, Format::Json) {
+            let line = serde_json::json!({
+                "seed": r.seed,
+                "passed": r.passed,
+                "trace_hash": r.trace_hash,
+                "first_failure": r.first_failure.as_ref().map(|(n, d)| serde_json::json!({"name": n, "detail": d})),
+                "repro": r.repro,
+            });
+            println!("{line}");
+        } else if tty {
+            let el = started.elapsed().as_secs_f64();
+            let eta = el / n as f64 * (total - n) as f64;
+            let f = failed.load(std::sync::atomic::Ordering::Relaxed);
+            eprint!("\r{n}/{total} seeds, {f} failed, {el:.0}s elapsed, ETA {eta:.0}s   ");
+            let _ = std::io::stderr().flush();
+        }
+    };
+    let results = run_seeds(&sc, &list, jobs, progress);
+    let wall = started.elapsed().as_secs_f64();
+    if tty && matches!(format, Format::Text) {
+        eprintln!();
+    }
+    let fails: Vec<_> = results.iter().filter(|r| !r.passed).collect();
+    if matches!(format, Format::Text) {
+        println!(
+            "sweep {}: {} seeds (shard {}/{}), {} passed, {} failed, {:.1}s wall ({:.0} seeds/hour, {} jobs)",
+            sc.name,
+            results.len(),
+            shard.0,
+            shard.1,
+            results.len() - fails.len(),
+            fails.len(),
+            wall,
+            results.len() as f64 / wall.max(1e-9) * 3600.0,
+            jobs
+        );
+        for r in &fails {
+            let (name, detail) = r.first_failure.clone().unwrap_or_default();
+            println!(
+                "  seed {}: FAIL {name}: {detail}\n    repro: {}",
+                r.seed, r.repro
+            );
+        }
+    }
+    if fails.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    }
+}
+
+fn check_determinism(file: &Path, seed: Option<u64>) -> ExitCode {
+    let sc = match load(file) {
+        Ok(s) => s,
+        Err(code) => return code,
+    };
+    let seed = seed.unwrap_or(sc.seed);
+    let exe = match std::env::current_exe() {
+        Ok(e) => e,
+        Err(e) => {
+            eprintln!("error: cannot find this program to run it again: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let run = || {
+        std::process::Command::new(&exe)
+            .arg("trace")
+            .arg(file)
+            .arg("--seed")
+            .arg(seed.to_string())
+            .output()
+    };
+    let (a, b) = match (run(), run()) {
+        (Ok(a), Ok(b)) => (a, b),
+        (Err(e), _) | (_, Err(e)) => {
+            eprintln!("error: cannot start a run: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let (ta, tb) = (
+        String::from_utf8_lossy(&a.stdout),
+        String::from_utf8_lossy(&b.stdout),
+    );
+    if ta == tb {
+        println!(
+            "deterministic: {} seed {seed}: two processes gave the same {} events",
+            sc.name,
+            ta.lines().count()
+        );
+        return ExitCode::SUCCESS;
+    }
+    let (la, lb): (Vec<&str>, Vec<&str>) = (ta.lines().collect(), tb.lines().collect());
+    let i = la
+        .iter()
+        .zip(&lb)
+        .position(|(x, y)| x != y)
+        .unwrap_or(la.len().min(lb.len()));
+    println!(
+        "NOT deterministic: {} seed {seed}: the traces differ at event {}",
+        sc.name,
+        i + 1
+    );
+    println!("  first run:  {}", la.get(i).unwrap_or(&"(end of trace)"));
+    println!("  second run: {}", lb.get(i).unwrap_or(&"(end of trace)"));
+    ExitCode::from(1)
 }
