@@ -82,6 +82,32 @@ impl Server {
         server
     }
 
+    /// A server-to-server call with the internal HTTP timeouts (§3: 5 s connect, 10 s read).
+    pub(crate) async fn peer_call(
+        &self,
+        target: SocketAddr,
+        api: Api,
+    ) -> Result<Response, crate::io::NetError> {
+        let c = &self.ctx.cfg;
+        self.ctx
+            .net
+            .call(
+                target,
+                Request::server(api),
+                c.server_connect_timeout,
+                c.server_read_timeout,
+            )
+            .await
+    }
+
+    /// A server-to-server call whose result nobody waits for (Nacos's async HTTP posts).
+    pub(crate) fn peer_send(self: &Arc<Self>, target: SocketAddr, api: Api) {
+        let s = self.clone();
+        tokio::spawn(async move {
+            let _ = s.peer_call(target, api).await;
+        });
+    }
+
     pub fn now(&self) -> Millis {
         self.ctx.clock.now_ms()
     }

@@ -44,19 +44,13 @@ impl Server {
                 if !sums.is_empty() {
                     let targets = server.members.lock().unwrap().others();
                     for t in targets {
-                        let req = Request::server(Api::ServiceStatus {
-                            source: server.ctx.addr,
-                            checksums: sums.clone(),
-                        });
-                        let s = server.clone();
-                        tokio::spawn(async move {
-                            let c = &s.ctx.cfg;
-                            let _ = s
-                                .ctx
-                                .net
-                                .call(t, req, c.server_connect_timeout, c.server_read_timeout)
-                                .await;
-                        });
+                        server.peer_send(
+                            t,
+                            Api::ServiceStatus {
+                                source: server.ctx.addr,
+                                checksums: sums.clone(),
+                            },
+                        );
                     }
                 }
                 tokio::time::sleep(cfg.service_status_period).await;

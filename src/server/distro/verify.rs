@@ -85,20 +85,14 @@ impl Server {
                 }
                 let targets = server.members.lock().unwrap().others();
                 for t in targets {
-                    let req = Request::server(Api::DistroChecksum {
-                        source: server.ctx.addr,
-                        checksums: sums.clone(),
-                    });
-                    let s = server.clone();
                     // Async, result ignored.
-                    tokio::spawn(async move {
-                        let c = &s.ctx.cfg;
-                        let _ = s
-                            .ctx
-                            .net
-                            .call(t, req, c.server_connect_timeout, c.server_read_timeout)
-                            .await;
-                    });
+                    server.peer_send(
+                        t,
+                        Api::DistroChecksum {
+                            source: server.ctx.addr,
+                            checksums: sums.clone(),
+                        },
+                    );
                 }
             }
         });

@@ -61,6 +61,19 @@ pub fn fingerprint(v: &RaftValue) -> String {
 }
 
 impl Server {
+    /// A publish or delete a non-leader hands to the leader: any non-2xx is a failure.
+    async fn forward_to_leader(
+        &self,
+        leader: std::net::SocketAddr,
+        api: Api,
+    ) -> Result<(), String> {
+        match self.peer_call(leader, api).await {
+            Ok(r) if r.is_success() => Ok(()),
+            Ok(r) => Err(format!("leader answered {}", r.status)),
+            Err(e) => Err(format!("leader unreachable: {e}")),
+        }
+    }
+
     /// signalPublish (§9): a non-leader forwards to the leader; the leader serializes writes,
     /// bumps the timestamp, applies locally first (term += 100), sends commits and waits up to
     /// 5 s for a majority. A timeout is an error for the caller, but the local write stays.
@@ -77,21 +90,15 @@ impl Server {
             let Some(leader) = leader else {
                 return Err("no leader: publish refused".into());
             };
-            let c = &self.ctx.cfg;
-            let req = Request::server(Api::RaftPublish {
-                key: key.to_string(),
-                value,
-            });
-            return match self
-                .ctx
-                .net
-                .call(leader, req, c.server_connect_timeout, c.server_read_timeout)
-                .await
-            {
-                Ok(r) if r.is_success() => Ok(()),
-                Ok(r) => Err(format!("leader answered {}", r.status)),
-                Err(e) => Err(format!("leader unreachable: {e}")),
-            };
+            return self
+                .forward_to_leader(
+                    leader,
+                    Api::RaftPublish {
+                        key: key.to_string(),
+                        value,
+                    },
+                )
+                .await;
         }
         // The global lock: publishes and deletes are serialized.
         let _guard = self.raft_lock.lock().await;
@@ -235,38 +242,24 @@ impl Server {
             let Some(leader) = leader else {
                 return Err("no leader: delete refused".into());
             };
-            let c = &self.ctx.cfg;
-            let req = Request::server(Api::RaftDelete {
-                key: key.to_string(),
-            });
-            return match self
-                .ctx
-                .net
-                .call(leader, req, c.server_connect_timeout, c.server_read_timeout)
-                .await
-            {
-                Ok(r) if r.is_success() => Ok(()),
-                Ok(r) => Err(format!("leader answered {}", r.status)),
-                Err(e) => Err(format!("leader unreachable: {e}")),
-            };
+            return self
+                .forward_to_leader(
+                    leader,
+                    Api::RaftDelete {
+                        key: key.to_string(),
+                    },
+                )
+                .await;
         }
         let _guard = self.raft_lock.lock().await;
         self.raft_remove_local(key, "delete");
         crate::emit!("raft.delete", self.name(), key = key);
         for peer in others {
-            let s = self.clone();
-            let req = Request::server(Api::RaftDeleteCommit {
+            let api = Api::RaftDeleteCommit {
                 key: key.to_string(),
                 source: source.clone(),
-            });
-            tokio::spawn(async move {
-                let c = &s.ctx.cfg;
-                let _ = s
-                    .ctx
-                    .net
-                    .call(peer, req, c.server_connect_timeout, c.server_read_timeout)
-                    .await;
-            });
+            };
+            self.peer_send(peer, api);
         }
         Ok(())
     }
