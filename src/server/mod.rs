@@ -21,6 +21,15 @@ use std::sync::{Arc, Mutex};
 
 pub use naming::NamingState;
 
+/// A Raft write's outcome as the HTTP reply: `ok`, or 500 with the reason (§9: a failed or
+/// timed-out publish is an exception for the caller).
+pub(crate) fn raft_reply(r: Result<(), String>) -> Response {
+    match r {
+        Ok(()) => Response::ok(),
+        Err(e) => Response::error(500, e),
+    }
+}
+
 /// A running server process. Dropped (with all its tasks) when the node crashes.
 pub struct Server {
     pub ctx: NodeCtx,

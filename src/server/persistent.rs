@@ -4,6 +4,7 @@
 use super::Server;
 use crate::model::keys::{meta_key, persistent_key};
 use crate::model::Instance;
+use crate::server::raft_reply;
 use crate::wire::{InstanceParams, RaftValue, Response};
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -84,13 +85,10 @@ impl Server {
         }
         list.insert(inst.datum_key(), inst);
         let value = RaftValue::Instances(list.into_values().collect());
-        match self
-            .raft_publish(&persistent_key(&ns, &grouped), value)
-            .await
-        {
-            Ok(()) => Response::ok(),
-            Err(e) => Response::error(500, e),
-        }
+        raft_reply(
+            self.raft_publish(&persistent_key(&ns, &grouped), value)
+                .await,
+        )
     }
 
     /// `DELETE /instance` with `ephemeral=false`: publish the shorter list.
@@ -111,12 +109,9 @@ impl Server {
         let mut list = self.persistent_list(&ns, &grouped);
         list.remove(&inst.datum_key());
         let value = RaftValue::Instances(list.into_values().collect());
-        match self
-            .raft_publish(&persistent_key(&ns, &grouped), value)
-            .await
-        {
-            Ok(()) => Response::ok(),
-            Err(e) => Response::error(500, e),
-        }
+        raft_reply(
+            self.raft_publish(&persistent_key(&ns, &grouped), value)
+                .await,
+        )
     }
 }

@@ -78,49 +78,10 @@ async fn probe_round(server: &Arc<Server>, ns: &str, grouped: &str) -> bool {
         let (now_healthy, ok, fail) = after_probe(healthy, counts.0, counts.1, success, times);
         *counts = (ok, fail);
         if now_healthy != healthy {
-            changes.push((ip, port, addr, now_healthy));
+            changes.push((addr, now_healthy));
         }
     }
-    if changes.is_empty() {
-        return true;
-    }
-    {
-        let mut st = server.state.lock().unwrap();
-        if let Some(svc) = st.services.get_mut(&key) {
-            for (ip, port, _, h) in &changes {
-                for c in svc.clusters.values_mut() {
-                    for i in c
-                        .persistent
-                        .iter_mut()
-                        .filter(|i| i.ip == *ip && i.port == *port)
-                    {
-                        i.healthy = *h;
-                    }
-                }
-            }
-        }
-        st.instances_changed(ns, grouped);
-    }
-    for (_, _, addr, h) in &changes {
-        if *h {
-            crate::emit!(
-                "instance.healthy",
-                server.name(),
-                service = grouped,
-                instance = addr,
-                reason = "tcp_probe"
-            );
-        } else {
-            crate::emit!(
-                "instance.unhealthy",
-                server.name(),
-                service = grouped,
-                instance = addr,
-                reason = "tcp_probe"
-            );
-        }
-    }
-    server.push.service_changed(server.clone(), ns, grouped);
+    server.set_health(ns, grouped, &changes, true, "tcp_probe");
     true
 }
 

@@ -3,6 +3,7 @@
 
 use super::Server;
 use crate::model::keys::meta_key;
+use crate::server::raft_reply;
 use crate::wire::{RaftValue, Response};
 use std::sync::Arc;
 
@@ -33,10 +34,7 @@ impl Server {
             protect_threshold: threshold,
             metadata: Default::default(),
         };
-        match self.raft_publish(&meta_key(ns, grouped), meta).await {
-            Ok(()) => Response::ok(),
-            Err(e) => Response::error(500, e),
-        }
+        raft_reply(self.raft_publish(&meta_key(ns, grouped), meta).await)
     }
 
     /// `PUT /service`: the local object changes first, so it stays changed here if Raft fails.
@@ -55,10 +53,7 @@ impl Server {
             st.instances_changed(ns, grouped);
         }
         let meta = self.meta_value(ns, grouped).expect("just updated");
-        match self.raft_publish(&meta_key(ns, grouped), meta).await {
-            Ok(()) => Response::ok(),
-            Err(e) => Response::error(500, e),
-        }
+        raft_reply(self.raft_publish(&meta_key(ns, grouped), meta).await)
     }
 
     /// `DELETE /service`: 400 if unknown (§15 DomainsManagerTest); otherwise a Raft delete of its
@@ -71,9 +66,6 @@ impl Server {
                 format!("specified service not exist, serviceName : {grouped}"),
             );
         }
-        match self.raft_delete(&meta_key(ns, grouped)).await {
-            Ok(()) => Response::ok(),
-            Err(e) => Response::error(500, e),
-        }
+        raft_reply(self.raft_delete(&meta_key(ns, grouped)).await)
     }
 }

@@ -2,7 +2,7 @@
 //! Distro; replicas learn it from ServiceReporter's checksums and a fetch of the statuses.
 
 use super::Server;
-use crate::wire::{Api, Body, Request, Response};
+use crate::wire::{Api, Body, Response};
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -75,30 +75,20 @@ impl Server {
                 .collect()
         };
         for (ns, grouped) in differing {
-            let cfg = &self.ctx.cfg;
-            let req = Request::server(Api::InstanceStatuses {
+            let api = Api::InstanceStatuses {
                 namespace_id: ns.clone(),
                 service_name: grouped.clone(),
-            });
+            };
             let Ok(Response {
                 body: Body::Statuses(listed),
                 ..
-            }) = self
-                .ctx
-                .net
-                .call(
-                    source,
-                    req,
-                    cfg.server_connect_timeout,
-                    cfg.server_read_timeout,
-                )
-                .await
+            }) = self.peer_call(source, api).await
             else {
                 continue;
             };
             let changes = {
-                let mut st = self.state.lock().unwrap();
-                let Some(svc) = st.services.get_mut(&(ns.clone(), grouped.clone())) else {
+                let st = self.state.lock().unwrap();
+                let Some(svc) = st.services.get(&(ns.clone(), grouped.clone())) else {
                     continue;
                 };
                 let local: Vec<(String, bool)> = svc
@@ -106,45 +96,65 @@ impl Server {
                     .iter()
                     .map(|i| (i.ip_port(), i.healthy))
                     .collect();
-                let changes = apply_statuses(&local, &listed);
-                for (addr, h) in &changes {
-                    for c in svc.clusters.values_mut() {
-                        for i in c.ephemeral.iter_mut().chain(c.persistent.iter_mut()) {
-                            if i.ip_port() == *addr {
-                                i.healthy = *h;
-                            }
+                apply_statuses(&local, &listed)
+            };
+            self.set_health(&ns, &grouped, &changes, false, "status_sync");
+        }
+        Response::ok()
+    }
+
+    /// Sets the health of instances by `ip:port` (only persistent ones if `persistent_only`),
+    /// then the checksums, one `instance.healthy`/`instance.unhealthy` event per change with its
+    /// `reason`, and a push. Nothing happens for an empty list.
+    pub(crate) fn set_health(
+        self: &Arc<Self>,
+        ns: &str,
+        grouped: &str,
+        changes: &[(String, bool)],
+        persistent_only: bool,
+        reason: &str,
+    ) {
+        if changes.is_empty() {
+            return;
+        }
+        {
+            let mut st = self.state.lock().unwrap();
+            if let Some(svc) = st.services.get_mut(&(ns.to_string(), grouped.to_string())) {
+                for c in svc.clusters.values_mut() {
+                    let eph = if persistent_only {
+                        &mut [][..]
+                    } else {
+                        &mut c.ephemeral[..]
+                    };
+                    for i in eph.iter_mut().chain(c.persistent.iter_mut()) {
+                        if let Some((_, h)) = changes.iter().find(|(a, _)| *a == i.ip_port()) {
+                            i.healthy = *h;
                         }
                     }
                 }
-                if !changes.is_empty() {
-                    st.instances_changed(&ns, &grouped);
-                }
-                changes
-            };
-            for (addr, h) in &changes {
-                if *h {
-                    crate::emit!(
-                        "instance.healthy",
-                        self.name(),
-                        service = grouped,
-                        instance = addr,
-                        reason = "status_sync"
-                    );
-                } else {
-                    crate::emit!(
-                        "instance.unhealthy",
-                        self.name(),
-                        service = grouped,
-                        instance = addr,
-                        reason = "status_sync"
-                    );
-                }
             }
-            if !changes.is_empty() {
-                self.push.service_changed(self.clone(), &ns, &grouped);
+            st.instances_changed(ns, grouped);
+        }
+        for (addr, h) in changes {
+            if *h {
+                crate::emit!(
+                    "instance.healthy",
+                    self.name(),
+                    service = grouped,
+                    instance = addr,
+                    reason = reason
+                );
+            } else {
+                crate::emit!(
+                    "instance.unhealthy",
+                    self.name(),
+                    service = grouped,
+                    instance = addr,
+                    reason = reason
+                );
             }
         }
-        Response::ok()
+        self.push.service_changed(self.clone(), ns, grouped);
     }
 
     /// `GET /instance/statuses?key=ns##svc`: `{"ips":["ip:port_healthy", ...]}`.

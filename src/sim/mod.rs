@@ -188,6 +188,7 @@ fn raft_checks(sc: &Scenario, w: &World, events: &[crate::trace::Event]) -> Vec<
             lost_writes(events, &stores),
         ));
     }
+    let published = events.iter().any(|e| e.kind == "raft.publish");
     let mut checks = vec![];
     for (kind, name, found) in findings {
         if !found.is_empty() {
@@ -198,7 +199,6 @@ fn raft_checks(sc: &Scenario, w: &World, events: &[crate::trace::Event]) -> Vec<
                 _ => crate::emit!("anomaly.lost_write", "-", detail = detail),
             }
         }
-        let published = events.iter().any(|e| e.kind == "raft.publish");
         if expects_anomaly(sc, kind) || (kind != "two_leaders" && !published) {
             continue;
         }

@@ -4,7 +4,7 @@
 use super::engine::DelayEngine;
 use crate::model::{keys, Instance};
 use crate::server::Server;
-use crate::wire::{Api, Request, Response};
+use crate::wire::{Api, Response};
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -122,17 +122,8 @@ async fn send_batch(server: Arc<Server>, target: SocketAddr, keys: BTreeSet<Stri
     let list: Vec<String> = keys.iter().cloned().collect();
     // A key removed while pending is skipped, so a batch can go out as `{}` and earn a 400.
     let data = server.datums_of(&list);
-    let req = Request::server(Api::DistroDatum(data));
-    let res = server
-        .ctx
-        .net
-        .call(
-            target,
-            req,
-            cfg.server_connect_timeout,
-            cfg.server_read_timeout,
-        )
-        .await;
+    let api = Api::DistroDatum(data);
+    let res = server.peer_call(target, api).await;
     let ok = matches!(&res, Ok(r) if r.is_success());
     let result = match &res {
         Ok(r) if r.is_success() => "ok".to_string(),

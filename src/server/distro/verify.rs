@@ -2,7 +2,7 @@
 
 use crate::model::keys;
 use crate::server::Server;
-use crate::wire::{Api, Body, Request, Response};
+use crate::wire::{Api, Body, Response};
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -145,23 +145,13 @@ impl Server {
             }
             let mut updated = 0;
             if !plan.to_update.is_empty() {
-                let cfg = &self.ctx.cfg;
-                let req = Request::server(Api::DistroGetDatum {
+                let api = Api::DistroGetDatum {
                     keys: plan.to_update.clone(),
-                });
+                };
                 if let Ok(Response {
                     body: Body::Datums(data),
                     ..
-                }) = self
-                    .ctx
-                    .net
-                    .call(
-                        source,
-                        req,
-                        cfg.server_connect_timeout,
-                        cfg.server_read_timeout,
-                    )
-                    .await
+                }) = self.peer_call(source, api).await
                 {
                     updated = data.len();
                     for (k, v) in data {
@@ -210,15 +200,11 @@ impl Server {
                     return; // standalone: nothing to load
                 }
                 for m in others {
-                    let req = Request::server(Api::DistroGetAll);
+                    let api = Api::DistroGetAll;
                     if let Ok(Response {
                         status: 200,
                         body: Body::Datums(data),
-                    }) = server
-                        .ctx
-                        .net
-                        .call(m, req, cfg.server_connect_timeout, cfg.server_read_timeout)
-                        .await
+                    }) = server.peer_call(m, api).await
                     {
                         crate::emit!("distro.load", server.name(), source = m, keys = data.len());
                         for (k, v) in data {

@@ -7,7 +7,7 @@ pub mod store;
 
 use super::Server;
 use crate::model::raft::{Peer, Role};
-use crate::wire::{Api, Body, RaftDatum, Request, Response};
+use crate::wire::{Api, Body, RaftDatum, Response};
 use rules::{
     accept_beat, decide_leader, keys_to_delete, keys_to_fetch, majority, receive_vote,
     term_after_apply,
@@ -162,17 +162,12 @@ impl Server {
             .collect();
         for peer in others {
             let s = self.clone();
-            let req = Request::server(Api::RaftVote(vote.clone()));
+            let api = Api::RaftVote(vote.clone());
             tokio::spawn(async move {
-                let c = &s.ctx.cfg;
                 if let Ok(Response {
                     status: 200,
                     body: Body::Peer(reply),
-                }) = s
-                    .ctx
-                    .net
-                    .call(peer, req, c.server_connect_timeout, c.server_read_timeout)
-                    .await
+                }) = s.peer_call(peer, api).await
                 {
                     s.on_vote_reply(reply);
                 }
@@ -249,20 +244,15 @@ impl Server {
         let (me, datums, others) = beat;
         for peer in others {
             let s = self.clone();
-            let req = Request::server(Api::RaftBeat {
+            let api = Api::RaftBeat {
                 peer: me.clone(),
                 datums: datums.clone(),
-            });
+            };
             tokio::spawn(async move {
-                let c = &s.ctx.cfg;
                 if let Ok(Response {
                     status: 200,
                     body: Body::Peer(reply),
-                }) = s
-                    .ctx
-                    .net
-                    .call(peer, req, c.server_connect_timeout, c.server_read_timeout)
-                    .await
+                }) = s.peer_call(peer, api).await
                 {
                     s.raft.lock().unwrap().peers.insert(reply.ip, reply);
                 }
@@ -319,23 +309,13 @@ impl Server {
     /// Fetches newer datums from the leader in batches of 50 and applies those still newer.
     async fn fetch_from_leader(self: Arc<Self>, leader: Peer, keys: Vec<String>) {
         for batch in keys.chunks(50) {
-            let c = &self.ctx.cfg;
-            let req = Request::server(Api::RaftGetDatums {
+            let api = Api::RaftGetDatums {
                 keys: batch.to_vec(),
-            });
+            };
             let Ok(Response {
                 status: 200,
                 body: Body::RaftDatums(datums),
-            }) = self
-                .ctx
-                .net
-                .call(
-                    leader.ip,
-                    req,
-                    c.server_connect_timeout,
-                    c.server_read_timeout,
-                )
-                .await
+            }) = self.peer_call(leader.ip, api).await
             else {
                 continue;
             };

@@ -5,8 +5,9 @@ use super::rules::{accept_publish, majority, term_after_apply};
 use crate::io::Disk;
 use crate::model::keys;
 use crate::model::raft::Peer;
+use crate::server::raft_reply;
 use crate::server::Server;
-use crate::wire::{Api, RaftDatum, RaftValue, Request, Response};
+use crate::wire::{Api, RaftDatum, RaftValue, Response};
 use std::sync::Arc;
 use tokio::sync::mpsc;
 
@@ -145,18 +146,12 @@ impl Server {
         let (tx, mut rx) = mpsc::unbounded_channel();
         for peer in others {
             let (s, tx) = (self.clone(), tx.clone());
-            let req = Request::server(Api::RaftCommit {
+            let api = Api::RaftCommit {
                 datum: datum.clone(),
                 source: source.clone(),
-            });
+            };
             tokio::spawn(async move {
-                let c = &s.ctx.cfg;
-                if let Ok(r) = s
-                    .ctx
-                    .net
-                    .call(peer, req, c.server_connect_timeout, c.server_read_timeout)
-                    .await
-                {
+                if let Ok(r) = s.peer_call(peer, api).await {
                     if r.is_success() {
                         let _ = tx.send(());
                     }
@@ -205,10 +200,7 @@ impl Server {
         key: String,
         value: RaftValue,
     ) -> Response {
-        match self.raft_publish(&key, value).await {
-            Ok(()) => Response::ok(),
-            Err(e) => Response::error(500, e),
-        }
+        raft_reply(self.raft_publish(&key, value).await)
     }
 
     /// `POST /raft/datum/commit` on a follower (§9 onPublish): leader and term checks, then
@@ -266,10 +258,7 @@ impl Server {
 
     /// `DELETE /raft/datum` (a forwarded delete).
     pub(crate) async fn on_raft_delete(self: Arc<Self>, key: String) -> Response {
-        match self.raft_delete(&key).await {
-            Ok(()) => Response::ok(),
-            Err(e) => Response::error(500, e),
-        }
+        raft_reply(self.raft_delete(&key).await)
     }
 
     /// `DELETE /raft/datum/commit` on a follower: leader and term checks; the term is adjusted
