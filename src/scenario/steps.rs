@@ -33,6 +33,8 @@ pub(crate) const FAULTS: &[&str] = &[
     "latency",
     "port_down",
     "port_up",
+    "clock_skew",
+    "heal_all",
 ];
 
 const INSTANCE_KEYS: &[&str] = &[
@@ -438,8 +440,72 @@ fn fault(ctx: &Ctx, f: &Field) -> R<Fault> {
                 Fault::PortUp(v.to_owned())
             }
         }
+        "clock_skew" => {
+            let t = sub_table(
+                f,
+                "a table such as { node = \"s2\", offset = \"-20s\", drift = 0.01 }",
+            )?;
+            t.check_keys(&["node", "offset", "drift"], |_| None)?;
+            let node = any_node(&t.require("node", "node = \"s2\"")?)?;
+            let offset_ms = match t.get("offset") {
+                Some(o) => signed_ms(&o)?,
+                None => 0,
+            };
+            let drift = match t.get("drift") {
+                Some(d) => {
+                    let v = d.number()?;
+                    if !(-0.9..=10.0).contains(&v) {
+                        return fail(d.at(), format!("`clock_skew.drift` = {v} is out of range: seconds gained per second, from -0.9 to 10 (0.01 = 10 ms fast per second)"));
+                    }
+                    v
+                }
+                None => 0.0,
+            };
+            if t.get("offset").is_none() && t.get("drift").is_none() {
+                return fail(
+                    f.at(),
+                    "`clock_skew` needs `offset` (e.g. \"-20s\") or `drift` (e.g. 0.01), or both",
+                );
+            }
+            Fault::ClockSkew {
+                node,
+                offset_ms,
+                drift,
+            }
+        }
+        "heal_all" => {
+            if !f.bool()? {
+                return fail(
+                    f.at(),
+                    "`heal_all = false` does nothing: write `heal_all = true` to undo every fault",
+                );
+            }
+            Fault::HealAll
+        }
         other => return fail(f.key.at(), format!("`{other}` is not a fault")),
     })
+}
+
+/// A duration with an optional sign, in ms: "-20s", "+1.5s", "300ms".
+fn signed_ms(f: &Field) -> R<i64> {
+    let text = f.nonempty_str()?.trim();
+    let (neg, rest) = match text.strip_prefix('-') {
+        Some(r) => (true, r),
+        None => (false, text.strip_prefix('+').unwrap_or(text)),
+    };
+    match crate::config::parse_duration(rest.trim()) {
+        Ok(d) => {
+            let ms = d.as_millis() as i64;
+            Ok(if neg { -ms } else { ms })
+        }
+        Err(e) => fail(
+            f.at(),
+            format!(
+                "`{}`: {e}; expected a signed duration such as \"-20s\" or \"+500ms\"",
+                f.label
+            ),
+        ),
+    }
 }
 
 fn partition(ctx: &Ctx, f: &Field) -> R<Vec<Vec<String>>> {

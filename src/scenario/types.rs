@@ -135,6 +135,16 @@ pub enum Fault {
     Loss(f64),
     /// Per-message network latency range.
     Latency(Duration, Duration),
+    /// From now on the node's wall clock reads true time + `offset_ms` and gains `drift`
+    /// seconds per second (issue 5: clock skew; `offset = "0s"` puts it right again).
+    ClockSkew {
+        node: String,
+        offset_ms: i64,
+        drift: f64,
+    },
+    /// Undo every fault in force: heal every cut, resume paused nodes, restart crashed ones,
+    /// stop datagram loss, restore the default latency, put every clock right.
+    HealAll,
 }
 
 /// When a view expectation must hold.

@@ -5,6 +5,11 @@
 use super::world::World;
 use crate::scenario::Fault;
 use std::collections::BTreeSet;
+use std::ops::Range;
+use std::time::Duration;
+
+/// madsim's default per-message latency (its `net::Config`), restored by `heal_all`.
+pub const DEFAULT_LATENCY: Range<Duration> = Duration::from_millis(1)..Duration::from_millis(10);
 
 impl World {
     /// Applies one fault and records it as a `fault.*` event.
@@ -155,8 +160,26 @@ impl World {
                 self.env.update(|s| s.datagram_loss = *p);
                 crate::emit!("fault.loss", "-", rate = p);
             }
+            Fault::ClockSkew {
+                node,
+                offset_ms,
+                drift,
+            } => {
+                let targets = self.targets(node);
+                for &i in &targets {
+                    self.nodes[i].clock.set_skew(*offset_ms, *drift);
+                    crate::emit!(
+                        "fault.clock_skew",
+                        self.nodes[i].name,
+                        offset_ms = offset_ms,
+                        drift = drift
+                    );
+                }
+            }
+            Fault::HealAll => self.heal_all(),
             Fault::Latency(lo, hi) => {
                 let (lo, hi) = (*lo, *hi);
+                self.latency = lo..hi;
                 self.net.update_config(|c| {
                     c.send_latency = lo..hi.max(lo + std::time::Duration::from_micros(1))
                 });
@@ -168,6 +191,41 @@ impl World {
                 );
             }
         }
+    }
+
+    /// Undoes every fault in force (the end of a chaos schedule), one event per thing undone
+    /// and a `fault.heal_all` summary.
+    fn heal_all(&mut self) {
+        if !self.cuts.is_empty() {
+            self.apply_fault(&Fault::Heal);
+        }
+        for i in 0..self.nodes.len() {
+            if self.nodes[i].paused {
+                self.handle.resume(self.nodes[i].id);
+                self.nodes[i].paused = false;
+                crate::emit!("fault.resume", self.nodes[i].name);
+            }
+            if !self.nodes[i].up {
+                self.restart(i);
+                crate::emit!("fault.restart", self.nodes[i].name);
+            }
+            if self.nodes[i].clock.is_skewed() {
+                self.nodes[i].clock.set_skew(0, 0.0);
+                crate::emit!(
+                    "fault.clock_skew",
+                    self.nodes[i].name,
+                    offset_ms = 0,
+                    drift = 0
+                );
+            }
+        }
+        if self.env.state().datagram_loss > 0.0 {
+            self.apply_fault(&Fault::Loss(0.0));
+        }
+        if self.latency != DEFAULT_LATENCY {
+            self.apply_fault(&Fault::Latency(DEFAULT_LATENCY.start, DEFAULT_LATENCY.end));
+        }
+        crate::emit!("fault.heal_all", "-");
     }
 
     /// Cuts directed links (idempotent).

@@ -87,6 +87,8 @@ pub struct World {
     pub cuts: BTreeSet<(usize, usize)>,
     /// When the last fault step ran (convergence is judged a quiet period after it).
     pub last_fault: Option<Duration>,
+    /// The per-message latency range in force (fault `latency`).
+    pub latency: std::ops::Range<Duration>,
 }
 
 fn server_ip(i: usize) -> IpAddr {
@@ -187,6 +189,7 @@ impl World {
             by_name,
             cuts: BTreeSet::new(),
             last_fault: None,
+            latency: super::faults::DEFAULT_LATENCY,
         }
     }
 
