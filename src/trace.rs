@@ -50,6 +50,7 @@ pub const KINDS: &[&str] = &[
     "fault.port_up",
     "fault.restart",
     "fault.resume",
+    "fault.ring",
     "instance.deleted",
     "instance.deregistered",
     "instance.healthy",

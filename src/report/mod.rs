@@ -36,6 +36,8 @@ pub struct Outcome {
     pub messages: u64,
     /// Set when a simulated node panicked: the panic message.
     pub panic: Option<String>,
+    /// The fault schedule `[chaos]` drew from the seed: a header line, then one line per step.
+    pub chaos: Vec<String>,
 }
 
 impl Outcome {
@@ -61,6 +63,12 @@ impl Outcome {
                 .map(|(k, v)| format!("{k}={v}"))
                 .collect();
             let _ = writeln!(s, "config:   {}", o.join(" "));
+        }
+        if let Some((head, steps)) = self.chaos.split_first() {
+            let _ = writeln!(s, "chaos:    {head}");
+            for l in steps {
+                let _ = writeln!(s, "  {l}");
+            }
         }
         if let Some(p) = &self.panic {
             let _ = writeln!(s, "\nPANIC in the simulation: {p}");
@@ -178,6 +186,7 @@ impl Outcome {
             "duration_ms": self.duration_ms,
             "messages": self.messages,
             "panic": self.panic,
+            "chaos": self.chaos,
             "repro": self.repro(),
             "checks": self.checks,
             "events": events,

@@ -87,5 +87,6 @@ pub fn bench_scenario(shape: BenchShape, duration: Duration, seed: u64) -> Scena
         steps,
         expects: vec![],
         quiet: Duration::from_secs(30),
+        chaos: None,
     }
 }

@@ -5,6 +5,7 @@
 //! `parse.rs`; `bench_scenario` builds the benchmark's scenario in code instead.
 
 mod bench;
+mod chaos;
 pub mod types;
 
 mod expects;
@@ -13,6 +14,7 @@ mod parse;
 mod setup;
 mod steps;
 mod tree;
+mod write;
 
 #[cfg(test)]
 mod tests;
@@ -20,3 +22,4 @@ mod tests;
 pub use bench::{bench_scenario, BenchShape};
 pub use parse::{load, parse, ScenarioError};
 pub use types::*;
+pub use write::fault_toml;

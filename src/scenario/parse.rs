@@ -261,6 +261,7 @@ impl Ctx {
 
 const ROOT_KEYS: &[&str] = &[
     "name", "about", "seed", "duration", "quiet", "cluster", "config", "client", "step", "expect",
+    "chaos",
 ];
 
 fn read_scenario(src: &str, path: &str) -> R<Scenario> {
@@ -307,6 +308,7 @@ fn read_scenario(src: &str, path: &str) -> R<Scenario> {
     let servers = read_cluster(&top)?;
     let clients = read_clients(&top, &servers)?;
     let (config, overrides) = read_config(&top, src)?;
+    let chaos = super::chaos::read_chaos(&top, duration, servers.len(), quiet)?;
 
     let ctx = Ctx {
         duration,
@@ -340,6 +342,7 @@ fn read_scenario(src: &str, path: &str) -> R<Scenario> {
         steps,
         expects,
         quiet,
+        chaos,
     })
 }
 

@@ -28,6 +28,7 @@ pub(crate) const FAULTS: &[&str] = &[
     "heal",
     "partition",
     "bridge",
+    "ring",
     "one_way",
     "loss",
     "latency",
@@ -396,6 +397,30 @@ fn fault(ctx: &Ctx, f: &Field) -> R<Fault> {
                 );
             }
             Fault::Bridge { via, sides }
+        }
+        "ring" => {
+            let example = "[\"s1\", \"s2\", \"s3\", \"s4\", \"s5\"]";
+            let mut names: Vec<String> = Vec::new();
+            for (_, node) in
+                f.strings(&format!("a list of nodes in ring order such as {example}"))?
+            {
+                let name = any_node(&Field {
+                    label: f.label.clone(),
+                    key: f.key,
+                    node,
+                })?;
+                if names.contains(&name) {
+                    return fail(node.at(), format!("`ring`: `{name}` is listed twice"));
+                }
+                names.push(name);
+            }
+            if names.len() < 4 {
+                return fail(
+                    f.at(),
+                    format!("`ring` needs at least 4 nodes (with 3 every node already reaches the others), such as {example}"),
+                );
+            }
+            Fault::Ring(names)
         }
         "one_way" => {
             let t = sub_table(f, "a table such as { from = \"s1\", to = \"s2\" }")?;

@@ -31,6 +31,48 @@ pub struct Scenario {
     /// How long the network must have been whole (no cut, pause or loss) before the end of
     /// the run for the convergence check to judge the servers' views. Default 30 s.
     pub quiet: Duration,
+    /// `[chaos]`: faults drawn from the seed when the run starts (issue 5).
+    pub chaos: Option<ChaosSpec>,
+}
+
+/// The fault kinds a `[chaos]` section can draw (Jepsen's partition shapes and node faults).
+pub const CHAOS_KINDS: &[&str] = &[
+    "isolate",
+    "partition",
+    "one_way",
+    "bridge",
+    "ring",
+    "crash",
+    "pause",
+    "loss",
+    "latency",
+    "clock_skew",
+];
+
+/// `[chaos]`: which faults to draw from the seed, how often and how hard.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ChaosSpec {
+    /// Enabled kinds, a subset of [`CHAOS_KINDS`] in that order.
+    pub kinds: Vec<String>,
+    /// No fault before `start`; at `end` every fault is undone (`heal_all`).
+    pub start: Duration,
+    pub end: Duration,
+    /// Gap between the starts of two drawn faults.
+    pub every: (Duration, Duration),
+    /// How long one fault stays before it is undone.
+    pub hold: (Duration, Duration),
+    /// Node faults (crash, pause, isolate, clock_skew) may hit clients too (`nodes = "all"`).
+    pub clients_too: bool,
+    /// Servers crashed or paused at once, at most.
+    pub max_down: usize,
+    /// Datagram loss rates are drawn in this range.
+    pub loss: (f64, f64),
+    /// The upper end of a drawn latency range lies in this range (the lower end is 1 ms).
+    pub latency: (Duration, Duration),
+    /// Largest clock offset, either way.
+    pub skew: Duration,
+    /// Largest clock drift, either way (seconds per second).
+    pub drift: f64,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -111,6 +153,9 @@ pub enum Fault {
     Resume(String),
     /// Cut every link to and from the node.
     Isolate(String),
+    /// Jepsen's majorities ring: the nodes in this ring order, each reaching a majority (itself
+    /// and its nearest neighbours) but no two the same majority; every other link is cut.
+    Ring(Vec<String>),
     /// Remove every partition, isolation and one-way cut.
     Heal,
     /// Groups that cannot reach each other (nodes in no group keep every link).

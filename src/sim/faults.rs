@@ -119,6 +119,11 @@ impl World {
                 let via = self.names(&self.targets(via));
                 crate::emit!("fault.bridge", "-", via = via, sides = desc.join(" | "));
             }
+            Fault::Ring(order) => {
+                let idx: Vec<usize> = order.iter().flat_map(|n| self.targets(n)).collect();
+                self.cut(ring_links(&idx));
+                crate::emit!("fault.ring", "-", order = self.names(&idx));
+            }
             Fault::OneWay { from, to } => {
                 let (a, b) = (self.targets(from), self.targets(to));
                 let links: Vec<(usize, usize)> = a
@@ -266,6 +271,24 @@ impl World {
     }
 }
 
+/// Jepsen's majorities ring over `order`: each node keeps its links to the nodes within
+/// `majority / 2` places of it around the ring (itself included, a majority of the ring) and
+/// loses every other link, both ways.
+pub fn ring_links(order: &[usize]) -> BTreeSet<(usize, usize)> {
+    let n = order.len();
+    let reach = (n / 2).div_ceil(2);
+    let mut out = BTreeSet::new();
+    for (i, &a) in order.iter().enumerate() {
+        for (j, &b) in order.iter().enumerate() {
+            let d = i.abs_diff(j);
+            if d.min(n - d) > reach {
+                out.insert((a, b));
+            }
+        }
+    }
+    out
+}
+
 /// Every directed link between nodes of different groups.
 pub fn partition_links(groups: &[Vec<usize>]) -> BTreeSet<(usize, usize)> {
     let mut out = BTreeSet::new();
@@ -286,6 +309,31 @@ pub fn partition_links(groups: &[Vec<usize>]) -> BTreeSet<(usize, usize)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_ring_leaves_every_node_a_majority_and_no_two_the_same() {
+        for n in 4..=9 {
+            let order: Vec<usize> = (0..n).collect();
+            let cut = ring_links(&order);
+            let sees = |a: usize| -> BTreeSet<usize> {
+                (0..n).filter(|b| !cut.contains(&(a, *b))).collect()
+            };
+            for a in 0..n {
+                assert!(sees(a).len() > n / 2, "n={n}: node {a} sees {:?}", sees(a));
+                assert!(sees(a).contains(&a));
+                for b in 0..n {
+                    assert_eq!(cut.contains(&(a, b)), cut.contains(&(b, a)), "symmetric");
+                    if a != b {
+                        assert_ne!(sees(a), sees(b), "n={n}: {a} and {b} see the same majority");
+                    }
+                }
+            }
+        }
+        // Five nodes: each reaches its two neighbours only.
+        let cut = ring_links(&[0, 1, 2, 3, 4]);
+        assert!(!cut.contains(&(0, 1)) && !cut.contains(&(0, 4)));
+        assert!(cut.contains(&(0, 2)) && cut.contains(&(0, 3)));
+    }
 
     #[test]
     fn partition_cuts_every_cross_pair_both_ways_and_nothing_inside() {

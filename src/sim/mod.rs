@@ -1,6 +1,7 @@
 //! The harness: runs one scenario with one seed in a fresh madsim runtime on a fresh OS thread
 //! (std's HashMap seeding is per thread), records the event log, and builds the outcome.
 
+pub mod chaos;
 pub mod faults;
 pub mod world;
 
@@ -27,6 +28,8 @@ type Finished = (Finals, Vec<check::Check>, u64, Vec<trace::Event>);
 /// Runs the scenario with the given seed. Never panics: a panic inside the simulation becomes a
 /// failed outcome carrying the message, with the repro command.
 pub fn run(sc: &Scenario, seed: u64) -> (Outcome, RunStats) {
+    let (drawn, chaos_lines) = with_chaos(sc, seed);
+    let sc = &drawn;
     let log = Log::default();
     let finals: Arc<Mutex<Option<Finished>>> = Arc::default();
     let (sc2, log2, finals2) = (sc.clone(), log.clone(), finals.clone());
@@ -92,6 +95,7 @@ pub fn run(sc: &Scenario, seed: u64) -> (Outcome, RunStats) {
         node_order: sc.node_names(),
         messages,
         panic,
+        chaos: chaos_lines,
     };
     (
         outcome,
@@ -100,6 +104,26 @@ pub fn run(sc: &Scenario, seed: u64) -> (Outcome, RunStats) {
             messages,
         },
     )
+}
+
+/// The scenario with its `[chaos]` schedule drawn for this seed and merged into its steps
+/// (after the file's own steps at the same moment), and the schedule's description.
+pub fn with_chaos(sc: &Scenario, seed: u64) -> (Scenario, Vec<String>) {
+    let Some(spec) = &sc.chaos else {
+        return (sc.clone(), Vec::new());
+    };
+    let clients: Vec<String> = sc.clients.iter().map(|c| c.name.clone()).collect();
+    let drawn = chaos::plan(spec, seed, &sc.servers, &clients);
+    let lines = chaos::describe(spec, &drawn);
+    let mut out = sc.clone();
+    out.steps
+        .extend(drawn.into_iter().map(|(at, f)| crate::scenario::Step {
+            at,
+            action: crate::scenario::Action::Fault(f),
+            line: 0,
+        }));
+    out.steps.sort_by_key(|s| s.at);
+    (out, lines)
 }
 
 /// The always-on convergence check (a liveness property). Evaluated only when the network has
