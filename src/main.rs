@@ -270,7 +270,6 @@ fn sweep(
     format: Format,
 ) -> ExitCode {
     use nacos_sim::sweep::{parse_seeds, parse_shard, run_seeds, shard_seeds};
-    use std::io::{IsTerminal, Write};
     let sc = match load(file) {
         Ok(s) => s,
         Err(code) => return code,
@@ -295,15 +294,26 @@ fn sweep(
             .map(|n| n.get())
             .unwrap_or(1)
     });
-    let total = list.len();
     let started = std::time::Instant::now();
-    let finished = std::sync::atomic::AtomicUsize::new(0);
     let failed = std::sync::atomic::AtomicUsize::new(0);
-    let tty = std::io::stderr().is_terminal();
+    // indicatif draws only when stderr is a terminal; JSON output gets no bar.
+    let bar = if matches!(format, Format::Text) {
+        indicatif::ProgressBar::new(list.len() as u64)
+    } else {
+        indicatif::ProgressBar::hidden()
+    };
+    bar.set_style(
+        indicatif::ProgressStyle::with_template(
+            "{bar:40.cyan/blue} {pos}/{len} seeds  {msg}  {elapsed} elapsed, ETA {eta}",
+        )
+        .expect("valid template")
+        .progress_chars("##-"),
+    );
+    bar.set_message("0 failed");
     let progress = |r: &nacos_sim::sweep::SeedResult| {
-        let n = finished.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
         if !r.passed {
-            failed.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            let f = failed.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
+            bar.set_message(format!("{f} failed"));
         }
         if matches!(format, Format::Json) {
             let line = serde_json::json!({
@@ -312,21 +322,15 @@ fn sweep(
                 "trace_hash": r.trace_hash,
                 "first_failure": r.first_failure.as_ref().map(|(n, d)| serde_json::json!({"name": n, "detail": d})),
                 "repro": r.repro,
+                "coverage": r.coverage,
             });
             println!("{line}");
-        } else if tty {
-            let el = started.elapsed().as_secs_f64();
-            let eta = el / n as f64 * (total - n) as f64;
-            let f = failed.load(std::sync::atomic::Ordering::Relaxed);
-            eprint!("\r{n}/{total} seeds, {f} failed, {el:.0}s elapsed, ETA {eta:.0}s   ");
-            let _ = std::io::stderr().flush();
         }
+        bar.inc(1);
     };
     let results = run_seeds(&sc, &list, jobs, progress);
     let wall = started.elapsed().as_secs_f64();
-    if tty && matches!(format, Format::Text) {
-        eprintln!();
-    }
+    bar.finish_and_clear();
     let fails: Vec<_> = results.iter().filter(|r| !r.passed).collect();
     if matches!(format, Format::Text) {
         println!(
@@ -347,6 +351,16 @@ fn sweep(
                 "  seed {}: FAIL {name}: {detail}\n    repro: {}",
                 r.seed, r.repro
             );
+        }
+        println!("coverage (seeds that reached it / times in all):");
+        for (name, about, seeds, times) in nacos_sim::sweep::coverage_table(&results) {
+            if seeds > 0 {
+                println!("  {seeds:>6} {times:>8}  {name:<26} {about}");
+            }
+        }
+        let never = nacos_sim::sweep::never_reached(&results);
+        if !never.is_empty() {
+            println!("  never reached: {}", never.join(", "));
         }
     }
     if fails.is_empty() {

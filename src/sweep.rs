@@ -3,6 +3,7 @@
 
 use crate::report::Outcome;
 use crate::scenario::Scenario;
+use std::collections::BTreeMap;
 use std::ops::Range;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
@@ -62,6 +63,8 @@ pub struct SeedResult {
     /// The first failing check: name and detail.
     pub first_failure: Option<(String, String)>,
     pub repro: String,
+    /// Rare-event coverage of the run (`check::coverage`): item → times reached.
+    pub coverage: BTreeMap<&'static str, u64>,
 }
 
 impl SeedResult {
@@ -76,6 +79,7 @@ impl SeedResult {
                 .find(|c| !c.passed)
                 .map(|c| (c.name.clone(), c.detail.clone())),
             repro: o.repro(),
+            coverage: crate::check::coverage::count(&o.events),
         }
     }
 }
@@ -106,6 +110,31 @@ pub fn run_seeds(
     let mut v = results.into_inner().unwrap();
     v.sort_by_key(|r| r.seed);
     v
+}
+
+/// What a sweep reached: per coverage item, the seeds that reached it and the times it
+/// happened in all; items no seed reached are listed by [`never_reached`].
+pub fn coverage_table(results: &[SeedResult]) -> Vec<(&'static str, &'static str, u64, u64)> {
+    crate::check::coverage::ITEMS
+        .iter()
+        .map(|(name, about)| {
+            let seeds = results
+                .iter()
+                .filter(|r| r.coverage.contains_key(name))
+                .count() as u64;
+            let times = results.iter().filter_map(|r| r.coverage.get(name)).sum();
+            (*name, *about, seeds, times)
+        })
+        .collect()
+}
+
+/// Coverage items that no seed of the sweep reached.
+pub fn never_reached(results: &[SeedResult]) -> Vec<&'static str> {
+    coverage_table(results)
+        .into_iter()
+        .filter(|r| r.2 == 0)
+        .map(|r| r.0)
+        .collect()
 }
 
 #[cfg(test)]

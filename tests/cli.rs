@@ -88,12 +88,48 @@ fn a_failing_sweep_names_the_check_and_the_repro() {
 
 #[test]
 fn check_determinism_compares_two_processes() {
-    let (code, out) = nacos_sim(&[
-        "check-determinism",
-        "scenarios/raft-minority-leader.toml",
-        "--seed",
-        "3",
+    for (file, seed) in [
+        ("scenarios/raft-minority-leader.toml", "3"),
+        ("scenarios/partition-last-arrival-wins.toml", "1"),
+        ("scenarios/chaos-distro.toml", "11"),
+    ] {
+        let (code, out) = nacos_sim(&["check-determinism", file, "--seed", seed]);
+        assert_eq!(code, 0, "{file}: {out}");
+        assert!(out.starts_with("deterministic"), "{file}: {out}");
+    }
+}
+
+#[test]
+fn a_chaos_sweep_reports_coverage_and_names_what_it_never_reached() {
+    let (_, out) = nacos_sim(&[
+        "sweep",
+        "scenarios/chaos-distro.toml",
+        "--seeds",
+        "0..6",
+        "--jobs",
+        "2",
     ]);
-    assert_eq!(code, 0, "{out}");
-    assert!(out.starts_with("deterministic"), "{out}");
+    assert!(out.contains("coverage (seeds that reached it"), "{out}");
+    // Chaos crashes and cuts servers: every seed sees a peer marked DOWN.
+    assert!(
+        out.lines()
+            .any(|l| l.trim_start().starts_with("6 ") && l.contains("member.down")),
+        "{out}"
+    );
+    // The scenario has no persistent instances, so no Raft publish can fail.
+    let never = out.lines().find(|l| l.contains("never reached:")).unwrap();
+    assert!(never.contains("raft.publish_failed"), "{out}");
+    let (_, json) = nacos_sim(&[
+        "sweep",
+        "scenarios/chaos-distro.toml",
+        "--seeds",
+        "3",
+        "--format",
+        "json",
+    ]);
+    let v: serde_json::Value = serde_json::from_str(json.trim()).unwrap();
+    assert!(
+        v["coverage"]["client.failover"].as_u64().unwrap() > 0,
+        "{json}"
+    );
 }

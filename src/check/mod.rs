@@ -2,6 +2,7 @@
 //! and the always-on checkers.
 
 pub mod convergence;
+pub mod coverage;
 pub mod raft;
 
 use crate::config::fmt_duration;
