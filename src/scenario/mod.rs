@@ -22,4 +22,4 @@ mod tests;
 pub use bench::{bench_scenario, BenchShape};
 pub use parse::{load, parse, ScenarioError};
 pub use types::*;
-pub use write::fault_toml;
+pub use write::{client_op_toml, fault_toml, scenario_toml};

@@ -2,10 +2,27 @@
 //! into a scenario, and `shrink` writes whole scenarios.
 
 use super::fields::show;
-use super::types::Fault;
+use super::types::*;
+use std::fmt::Write as _;
 
+/// A TOML basic string.
 fn quoted(s: &str) -> String {
-    format!("{s:?}")
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\t' => out.push_str("\\t"),
+            c if c.is_control() => {
+                let _ = write!(out, "\\u{:04X}", c as u32);
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
 }
 
 fn list(v: &[String]) -> String {
@@ -69,4 +86,200 @@ pub fn fault_toml(f: &Fault) -> String {
             signed(*offset_ms)
         ),
     }
+}
+
+fn service_fields(r: &ServiceRef) -> Vec<String> {
+    let mut v = vec![format!("service = {}", quoted(&r.service))];
+    if r.group != DEFAULT_GROUP {
+        v.push(format!("group = {}", quoted(&r.group)));
+    }
+    if !r.clusters.is_empty() {
+        v.push(format!("clusters = {}", list(&r.clusters)));
+    }
+    v
+}
+
+fn inline(fields: Vec<String>) -> String {
+    format!("{{ {} }}", fields.join(", "))
+}
+
+fn instance_fields(i: &InstanceSpec, full: bool) -> Vec<String> {
+    let mut v = vec![format!("service = {}", quoted(&i.service))];
+    if i.group != DEFAULT_GROUP {
+        v.push(format!("group = {}", quoted(&i.group)));
+    }
+    v.push(format!("ip = {}", quoted(&i.ip)));
+    v.push(format!("port = {}", i.port));
+    if i.cluster != DEFAULT_CLUSTER {
+        v.push(format!("cluster = {}", quoted(&i.cluster)));
+    }
+    if !i.ephemeral {
+        v.push("ephemeral = false".into());
+    }
+    if full {
+        if i.weight != 1.0 {
+            v.push(format!("weight = {:?}", i.weight));
+        }
+        if !i.enabled {
+            v.push("enabled = false".into());
+        }
+        if !i.metadata.is_empty() {
+            let m: Vec<String> = i
+                .metadata
+                .iter()
+                .map(|(k, val)| format!("{} = {}", quoted(k), quoted(val)))
+                .collect();
+            v.push(format!("metadata = {{ {} }}", m.join(", ")));
+        }
+    }
+    v
+}
+
+/// A client action as the `key = value` line of a `[[step]]`.
+pub fn client_op_toml(op: &ClientOp) -> String {
+    match op {
+        ClientOp::Register(i) => format!("register = {}", inline(instance_fields(i, true))),
+        ClientOp::Deregister(i) => format!("deregister = {}", inline(instance_fields(i, false))),
+        ClientOp::Subscribe(r) => format!("subscribe = {}", inline(service_fields(r))),
+        ClientOp::Unsubscribe(r) => format!("unsubscribe = {}", inline(service_fields(r))),
+        ClientOp::GetAllInstances(r) => {
+            format!("get_all_instances = {}", inline(service_fields(r)))
+        }
+        ClientOp::SelectOneHealthy(r) => {
+            format!("select_one_healthy = {}", inline(service_fields(r)))
+        }
+        ClientOp::SelectInstances(r, healthy) => {
+            let mut f = service_fields(r);
+            f.push(format!("healthy = {healthy}"));
+            format!("select_instances = {}", inline(f))
+        }
+        ClientOp::CreateService(r, t) | ClientOp::UpdateService(r, t) => {
+            let key = if matches!(op, ClientOp::CreateService(..)) {
+                "create_service"
+            } else {
+                "update_service"
+            };
+            let mut f = service_fields(r);
+            f.push(format!("protect_threshold = {t}"));
+            format!("{key} = {}", inline(f))
+        }
+        ClientOp::DeleteService(r) => format!("delete_service = {}", inline(service_fields(r))),
+    }
+}
+
+fn dur(d: std::time::Duration) -> String {
+    quoted(&show(d))
+}
+
+fn strings_set(s: &std::collections::BTreeSet<String>) -> String {
+    list(&s.iter().cloned().collect::<Vec<_>>())
+}
+
+/// A whole scenario as a file `load` reads back to the same [`Scenario`] (comments and the
+/// `[chaos]` section aside: write a scenario whose chaos was drawn into steps).
+pub fn scenario_toml(sc: &Scenario, header: &str) -> String {
+    let mut s = String::new();
+    for l in header.lines() {
+        let _ = writeln!(s, "# {l}");
+    }
+    let _ = writeln!(s, "name = {}", quoted(&sc.name));
+    let _ = writeln!(s, "about = {}", quoted(&sc.about));
+    let _ = writeln!(s, "seed = {}", sc.seed);
+    let _ = writeln!(s, "duration = {}", dur(sc.duration));
+    if sc.quiet != std::time::Duration::from_secs(30) {
+        let _ = writeln!(s, "quiet = {}", dur(sc.quiet));
+    }
+    let _ = writeln!(s, "\n[cluster]\nservers = {}", list(&sc.servers));
+    if !sc.overrides.is_empty() {
+        let _ = writeln!(s, "\n[config]");
+        for (k, v) in &sc.overrides {
+            let _ = writeln!(s, "{k} = {v}");
+        }
+    }
+    for c in &sc.clients {
+        let _ = writeln!(s, "\n[[client]]\nname = {}", quoted(&c.name));
+        if c.servers != sc.servers {
+            let _ = writeln!(s, "servers = {}", list(&c.servers));
+        }
+    }
+    for st in &sc.steps {
+        let _ = writeln!(s, "\n[[step]]\nat = {}", dur(st.at));
+        match &st.action {
+            Action::Client { client, op } => {
+                let _ = writeln!(s, "client = {}\n{}", quoted(client), client_op_toml(op));
+            }
+            Action::Fault(f) => {
+                let _ = writeln!(s, "{}", fault_toml(f));
+            }
+        }
+    }
+    for e in &sc.expects {
+        let _ = writeln!(s, "\n[[expect]]");
+        match e {
+            Expect::View {
+                label,
+                target,
+                service,
+                instances,
+                healthy,
+                when,
+                ..
+            } => {
+                if let Some(l) = label {
+                    let _ = writeln!(s, "name = {}", quoted(l));
+                }
+                let _ = match when {
+                    When::At(t) => writeln!(s, "at = {}", dur(*t)),
+                    When::Within(a, b) => writeln!(s, "within = [{}, {}]", dur(*a), dur(*b)),
+                    When::Always(a, b) => writeln!(s, "always = [{}, {}]", dur(*a), dur(*b)),
+                };
+                let _ = match target {
+                    ViewTarget::Client(c) => writeln!(s, "client = {}", quoted(c)),
+                    ViewTarget::Server(n) => writeln!(s, "server = {}", quoted(n)),
+                };
+                for f in service_fields(service) {
+                    let _ = writeln!(s, "{f}");
+                }
+                if let Some(i) = instances {
+                    let _ = writeln!(s, "instances = {}", strings_set(i));
+                }
+                if let Some(h) = healthy {
+                    let _ = writeln!(s, "healthy = {}", strings_set(h));
+                }
+            }
+            Expect::Anomaly { label, kind, .. } => {
+                if let Some(l) = label {
+                    let _ = writeln!(s, "name = {}", quoted(l));
+                }
+                let _ = writeln!(s, "anomaly = {}", quoted(kind));
+            }
+            Expect::Event {
+                label,
+                kind,
+                instance,
+                service,
+                node,
+                window,
+                never,
+                ..
+            } => {
+                if let Some(l) = label {
+                    let _ = writeln!(s, "name = {}", quoted(l));
+                }
+                let _ = writeln!(s, "event = {}", quoted(kind));
+                for (k, v) in [("instance", instance), ("service", service), ("node", node)] {
+                    if let Some(v) = v {
+                        let _ = writeln!(s, "{k} = {}", quoted(v));
+                    }
+                }
+                if let Some((a, b)) = window {
+                    let _ = writeln!(s, "within = [{}, {}]", dur(*a), dur(*b));
+                }
+                if *never {
+                    let _ = writeln!(s, "never = true");
+                }
+            }
+        }
+    }
+    s
 }

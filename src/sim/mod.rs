@@ -126,6 +126,15 @@ pub fn with_chaos(sc: &Scenario, seed: u64) -> (Scenario, Vec<String>) {
     (out, lines)
 }
 
+/// The scenario as it runs with `seed`: its chaos drawn into plain steps, and `seed` as its
+/// seed, so written out (`scenario_toml`) it reproduces the run on its own.
+pub fn materialize(sc: &Scenario, seed: u64) -> Scenario {
+    let (mut out, _) = with_chaos(sc, seed);
+    out.chaos = None;
+    out.seed = seed;
+    out
+}
+
 /// The always-on convergence check (a liveness property). Evaluated only when the network has
 /// been whole for the scenario's quiet period and at least two servers are up; a divergence is
 /// recorded as an `anomaly.divergence` event. A scenario that expects the anomaly judges it
