@@ -20,6 +20,7 @@ pub mod model;
 pub mod report;
 pub mod scenario;
 pub mod server;
+pub mod shrink;
 pub mod sim;
 pub mod sweep;
 pub mod trace;

@@ -50,6 +50,23 @@ enum Cmd {
         #[arg(long, value_enum, default_value = "text")]
         format: Format,
     },
+    /// Search for a smaller scenario that fails the same check with the same seed, and write it.
+    Shrink {
+        /// The scenario file.
+        file: PathBuf,
+        /// The failing seed.
+        #[arg(long)]
+        seed: Option<u64>,
+        /// The check to keep failing (default: the first failing check).
+        #[arg(long)]
+        check: Option<String>,
+        /// Where to write the shrunk scenario (default: print it).
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Give up after this many simulations.
+        #[arg(long, default_value_t = 400)]
+        max_runs: usize,
+    },
     /// Run one seed in two separate processes and compare their full event traces.
     CheckDeterminism {
         /// The scenario file.
@@ -113,6 +130,13 @@ fn main() -> ExitCode {
             format,
         } => sweep(&file, &seeds, jobs, shard.as_deref(), format),
         Cmd::CheckDeterminism { file, seed } => check_determinism(&file, seed),
+        Cmd::Shrink {
+            file,
+            seed,
+            check,
+            out,
+            max_runs,
+        } => shrink(&file, seed, check.as_deref(), out.as_deref(), max_runs),
         Cmd::Trace { file, seed } => match load(&file) {
             Ok(sc) => {
                 let (o, _) = sim::run(&sc, seed.unwrap_or(sc.seed));
@@ -366,6 +390,91 @@ fn sweep(
     if fails.is_empty() {
         ExitCode::SUCCESS
     } else {
+        ExitCode::from(1)
+    }
+}
+
+fn shrink(
+    file: &Path,
+    seed: Option<u64>,
+    check: Option<&str>,
+    out: Option<&Path>,
+    max_runs: usize,
+) -> ExitCode {
+    use nacos_sim::shrink::size;
+    let sc = match load(file) {
+        Ok(s) => s,
+        Err(code) => return code,
+    };
+    let seed = seed.unwrap_or(sc.seed);
+    let bar = indicatif::ProgressBar::new_spinner();
+    let mut progress = |n: usize, verdict: &str| {
+        bar.set_message(format!("run {n}: {verdict}"));
+        bar.tick();
+    };
+    let shrunk = match nacos_sim::shrink::shrink(&sc, seed, check, max_runs, &mut progress) {
+        Ok(s) => s,
+        Err(e) => {
+            bar.finish_and_clear();
+            eprintln!("error: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    bar.finish_and_clear();
+    let header = format!(
+        "Shrunk by `nacos-sim shrink {} --seed {seed}` ({} simulations).\n\
+         It fails the check: {}\n\
+         from: {}\n\
+         to:   {}",
+        file.display(),
+        shrunk.runs,
+        shrunk.target,
+        size(&sc),
+        size(&shrunk.scenario)
+    );
+    let mut small = shrunk.scenario.clone();
+    small.name = format!("{}-shrunk", sc.name);
+    small.about = format!(
+        "{} (shrunk from seed {seed}: fails `{}`)",
+        sc.about, shrunk.target
+    );
+    let text = nacos_sim::scenario::scenario_toml(&small, &header);
+    println!("target:  {}", shrunk.target);
+    println!("from:    {}", size(&sc));
+    println!("to:      {}", size(&small));
+    println!("runs:    {}", shrunk.runs);
+    for l in &shrunk.log {
+        println!("  - {l}");
+    }
+    // The file must reproduce alone: parse what was written and run it.
+    let shown = out.map_or("(shrunk)".to_string(), |p| p.display().to_string());
+    let back = match nacos_sim::scenario::parse(&text, &shown) {
+        Ok(b) => b,
+        Err(e) => {
+            eprintln!("error: the shrunk scenario does not parse back (a bug): {e}\n{text}");
+            return ExitCode::from(2);
+        }
+    };
+    let (o, _) = sim::run(&back, back.seed);
+    let reproduces = o
+        .checks
+        .iter()
+        .any(|c| !c.passed && c.name == shrunk.target);
+    match out {
+        Some(p) => {
+            if let Err(e) = std::fs::write(p, &text) {
+                eprintln!("error: cannot write {}: {e}", p.display());
+                return ExitCode::from(2);
+            }
+            println!("wrote:   {}", p.display());
+        }
+        None => print!("\n{text}"),
+    }
+    if reproduces {
+        println!("verified: `nacos-sim run {shown}` fails the same check on its own");
+        ExitCode::SUCCESS
+    } else {
+        eprintln!("warning: the shrunk scenario, run from its file, no longer fails the check");
         ExitCode::from(1)
     }
 }

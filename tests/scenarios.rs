@@ -113,7 +113,10 @@ fn every_scenario_written_back_reproduces_its_trace() {
         let (b, _) = nacos_sim::sim::run(&back, back.seed);
         assert_eq!(a.trace_hash, b.trace_hash, "{}", path.display());
         let names = |o: &nacos_sim::report::Outcome| -> Vec<(String, bool)> {
-            o.checks.iter().map(|c| (c.name.clone(), c.passed)).collect()
+            o.checks
+                .iter()
+                .map(|c| (c.name.clone(), c.passed))
+                .collect()
         };
         assert_eq!(names(&a), names(&b), "{}", path.display());
     }
