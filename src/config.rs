@@ -36,31 +36,44 @@ pub enum Value {
     Float(f64),
 }
 
-/// Parses `"500ms"`, `"15s"`, `"2m"`, `"1h"` (also `"1.5s"`) into a Duration.
+/// Parses `"500ms"`, `"15s"`, `"2m"`, `"1h"` (also `"1.5s"`, and sums such as `"1m30s"`)
+/// into a Duration.
 pub fn parse_duration(s: &str) -> Result<Duration, String> {
     let s = s.trim();
-    let split = s
-        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
-        .ok_or_else(|| format!("`{s}` has no unit: write e.g. \"{s}s\" or \"{s}ms\""))?;
-    let (num, unit) = s.split_at(split);
-    let n: f64 = num.parse().map_err(|_| {
-        format!("`{s}` is not a duration: expected e.g. \"500ms\", \"15s\", \"2m\"")
-    })?;
-    let ms = match unit {
-        "ms" => n,
-        "s" => n * 1000.0,
-        "m" | "min" => n * 60_000.0,
-        "h" => n * 3_600_000.0,
-        _ => {
-            return Err(format!(
-                "unknown unit `{unit}` in `{s}`: expected ms, s, m or h"
-            ))
-        }
-    };
-    if !(ms.is_finite() && ms >= 0.0) {
+    if s.is_empty() {
+        return Err("an empty duration: write e.g. \"15s\"".into());
+    }
+    let mut rest = s;
+    let mut total_ms = 0.0;
+    while !rest.is_empty() {
+        let split = rest
+            .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+            .ok_or_else(|| format!("`{s}` has no unit: write e.g. \"{s}s\" or \"{s}ms\""))?;
+        let (num, tail) = rest.split_at(split);
+        let n: f64 = num.parse().map_err(|_| {
+            format!("`{s}` is not a duration: expected e.g. \"500ms\", \"15s\", \"2m\", \"1m30s\"")
+        })?;
+        let unit_len = tail
+            .find(|c: char| c.is_ascii_digit() || c == '.')
+            .unwrap_or(tail.len());
+        let (unit, next) = tail.split_at(unit_len);
+        total_ms += match unit {
+            "ms" => n,
+            "s" => n * 1000.0,
+            "m" | "min" => n * 60_000.0,
+            "h" => n * 3_600_000.0,
+            _ => {
+                return Err(format!(
+                    "unknown unit `{unit}` in `{s}`: expected ms, s, m or h"
+                ))
+            }
+        };
+        rest = next;
+    }
+    if !(total_ms.is_finite() && total_ms >= 0.0) {
         return Err(format!("`{s}` is not a valid duration"));
     }
-    Ok(Duration::from_micros((ms * 1000.0).round() as u64))
+    Ok(Duration::from_micros((total_ms * 1000.0).round() as u64))
 }
 
 /// Formats a duration the way scenarios write it ("500ms", "15s", "2m").
@@ -289,6 +302,10 @@ mod tests {
         assert!(parse_duration("15").is_err());
         assert!(parse_duration("15x").is_err());
         assert!(parse_duration("s").is_err());
+        assert_eq!(parse_duration("1m30s").unwrap(), ms(90_000));
+        assert_eq!(parse_duration("1h2m3s4ms").unwrap(), ms(3_723_004));
+        assert!(parse_duration("1m30").is_err());
+        assert!(parse_duration("").is_err());
         assert_eq!(fmt_duration(ms(120000)), "2m");
         assert_eq!(fmt_duration(ms(1500)), "1.5s");
         assert_eq!(fmt_duration(ms(15100)), "15.1s");
