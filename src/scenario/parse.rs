@@ -23,7 +23,9 @@
 //! #   select_one_healthy take { service, group?, clusters? }; select_instances also healthy?
 //! #   faults: crash/restart/pause/resume/isolate = "node", heal = true,
 //! #   partition = [["s1"], ["s2", "s3"]], one_way = { from, to }, loss = 0.1,
-//! #   latency = ["1ms", "10ms"]
+//! #   latency = ["1ms", "10ms"], ring = ["s1", "s2", "s3", "s4"],
+//! #   clock_skew = { node = "s1", offset = "+40s", drift = 0.01 }, heal_all = true
+//! [chaos]                            # faults drawn from the seed: see chaos.rs
 //! [[expect]]                         # a view: client or server; at, within or always
 //! at = "25s"
 //! client = "consumer"
