@@ -271,7 +271,8 @@ fn without_node(sc: &Scenario, name: &str) -> Option<Scenario> {
                     | Fault::Restart(n)
                     | Fault::Pause(n)
                     | Fault::Resume(n)
-                    | Fault::Isolate(n) => n != name,
+                    | Fault::Isolate(n)
+                    | Fault::Panic(n) => n != name,
                     Fault::ClockSkew { node, .. } => node != name,
                     Fault::OneWay { from, to } => from != name && to != name,
                     Fault::Partition(groups) => {

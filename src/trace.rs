@@ -44,6 +44,7 @@ pub const KINDS: &[&str] = &[
     "fault.latency",
     "fault.loss",
     "fault.one_way",
+    "fault.panic",
     "fault.partition",
     "fault.pause",
     "fault.port_down",

@@ -133,3 +133,35 @@ fn a_chaos_sweep_reports_coverage_and_names_what_it_never_reached() {
         "{json}"
     );
 }
+
+#[test]
+fn a_panic_in_a_simulated_node_fails_that_seed_and_the_sweep_goes_on() {
+    let path = std::env::temp_dir().join(format!("nacos-sim-panic-{}.toml", std::process::id()));
+    std::fs::write(
+        &path,
+        "name = \"panics\"\nabout = \"t\"\nduration = \"20s\"\n[cluster]\nservers = 2\n\
+         [[step]]\nat = \"5s\"\npanic = \"s2\"\n",
+    )
+    .unwrap();
+    let file = path.to_str().unwrap();
+    let (code, out) = nacos_sim(&["sweep", file, "--seeds", "0..3", "--jobs", "2"]);
+    let (run_code, run_out) = nacos_sim(&["run", file, "--seed", "2"]);
+    std::fs::remove_file(&path).ok();
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.contains("3 seeds (shard 1/1), 0 passed, 3 failed"),
+        "{out}"
+    );
+    for seed in 0..3 {
+        assert!(
+            out.contains(&format!(
+                "seed {seed}: FAIL the simulation runs without panicking: injected panic on s2"
+            )),
+            "{out}"
+        );
+        assert!(out.contains(&format!("repro: nacos-sim run {file} --seed {seed}")));
+    }
+    assert_eq!(run_code, 1, "{run_out}");
+    assert!(run_out.contains("PANIC in the simulation: injected panic on s2"));
+    assert!(run_out.contains(&format!("repro:  nacos-sim run {file} --seed 2")));
+}

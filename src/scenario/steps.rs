@@ -36,6 +36,7 @@ pub(crate) const FAULTS: &[&str] = &[
     "port_up",
     "clock_skew",
     "heal_all",
+    "panic",
 ];
 
 const INSTANCE_KEYS: &[&str] = &[
@@ -498,6 +499,7 @@ fn fault(ctx: &Ctx, f: &Field) -> R<Fault> {
                 drift,
             }
         }
+        "panic" => Fault::Panic(any_node(f)?),
         "heal_all" => {
             if !f.bool()? {
                 return fail(

@@ -187,6 +187,9 @@ pub enum Fault {
         offset_ms: i64,
         drift: f64,
     },
+    /// A harness self-test: a task on the node panics, as a bug in the simulated Nacos would.
+    /// The run must end as a failed outcome naming the panic, the seed and the repro command.
+    Panic(String),
     /// Undo every fault in force: heal every cut, resume paused nodes, restart crashed ones,
     /// stop datagram loss, restore the default latency, put every clock right.
     HealAll,

@@ -182,6 +182,17 @@ impl World {
                 }
             }
             Fault::HealAll => self.heal_all(),
+            Fault::Panic(n) => {
+                for i in self.targets(n) {
+                    let name = self.nodes[i].name.clone();
+                    crate::emit!("fault.panic", name);
+                    if let Some(node) = self.handle.get_node(self.nodes[i].id) {
+                        node.spawn(async move {
+                            panic!("injected panic on {name} (fault `panic`)");
+                        });
+                    }
+                }
+            }
             Fault::Latency(lo, hi) => {
                 let (lo, hi) = (*lo, *hi);
                 self.latency = lo..hi;
