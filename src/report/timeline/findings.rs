@@ -78,21 +78,34 @@ impl Builder<'_> {
     }
 }
 
-/// Stretches longer than a tenth of the run in which nothing is logged and no check looks: the
-/// picture squeezes them so the minutes where things happen get the width.
+/// At most this many quiet stretches are squeezed (the longest).
+const MAX_GAPS: usize = 3;
+
+/// Stretches of at least a sixth of the run in which nothing is logged and no check looks:
+/// the picture squeezes them so the seconds where things happen get the width. The window of
+/// a failed check is never squeezed, since its emptiness is often the failure.
 pub(super) fn quiet_stretches(o: &Outcome, checks: &[CheckMark], end: u64) -> Vec<(u64, u64)> {
     let mut times: Vec<u64> = o.events.iter().map(|e| e.t_us).collect();
     for c in checks {
         times.extend(c.points.iter().copied());
         times.extend(c.window.iter().flat_map(|w| [w.0, w.1]));
+        // A failed window counts as busy throughout.
+        if let (false, Some((a, b))) = (c.passed, c.window) {
+            times.extend((a..=b).step_by((end / 50).max(1) as usize));
+        }
     }
     times.extend([0, end]);
     times.sort_unstable();
     times.dedup();
     let pad = end / 100;
-    times
+    let mut gaps: Vec<(u64, u64)> = times
         .windows(2)
-        .filter(|w| w[1] - w[0] > end / 10 && w[1] - w[0] > 4 * pad)
+        .filter(|w| w[1] - w[0] >= end / 6 && w[1] - w[0] > 4 * pad)
         .map(|w| (w[0] + pad, w[1] - pad))
-        .collect()
+        .collect();
+    // The longest few, earliest first on ties; then in time order.
+    gaps.sort_by_key(|g| (std::cmp::Reverse(g.1 - g.0), g.0));
+    gaps.truncate(MAX_GAPS);
+    gaps.sort_unstable();
+    gaps
 }

@@ -352,6 +352,7 @@ impl Svg<'_> {
             };
             let title = format!("FAIL {}: {} — {}", c.n, c.name, c.detail);
             let _ = write!(self.s, "<g class=\"fail-overlay\">");
+            let label_y = ranges.first().map_or(top, |r| r.0) + 11.0;
             for (y0, h) in ranges {
                 if let Some((a, b)) = c.window {
                     let (x0, x1) = (self.x(a), self.x(b));
@@ -365,36 +366,35 @@ impl Svg<'_> {
             let lx = c.window.map(|w| w.0).or(c.points.first().copied());
             if let Some(t) = lx {
                 let x = self.x(t);
-                self.text(x + 3.0, top + 11.0, "ckfail", &format!("✗{}", c.n));
+                self.text(x + 3.0, label_y, "ckfail", &format!("✗{}", c.n));
             }
             self.s.push_str("</g>");
         }
-        // Anomaly findings on their lanes; one label per run of close points of the same kind.
-        let mut labels: BTreeMap<(usize, &str), f64> = BTreeMap::new();
-        let mut texts = vec![];
+        // Anomaly findings on their lanes; a run of close points of one kind gets one label,
+        // after its last point, so no label hides a point.
+        let mut runs: BTreeMap<(usize, &str), Vec<f64>> = BTreeMap::new();
         for p in self.m.anomalies.iter().filter(|p| !p.lanes.is_empty()) {
             for &l in &p.lanes {
-                let (y0, _) = lanes[l];
                 let x = self.x(p.t);
                 let title = format!("anomaly {} at {}: {}", p.label, secs(p.t), p.text);
-                self.diamond(x, y0 + 8.0, 5.0, "#c0392b", &title);
-                let free = labels
-                    .get(&(l, p.label.as_str()))
-                    .is_none_or(|end| x > *end);
-                if free {
-                    let w = text_w(&p.label, 9.0);
+                self.diamond(x, lanes[l].0 + 8.0, 5.0, "#c0392b", &title);
+                runs.entry((l, p.label.as_str())).or_default().push(x);
+            }
+        }
+        for ((l, label), mut xs) in runs {
+            xs.sort_by(f64::total_cmp);
+            let w = text_w(label, 9.0);
+            for (i, &x) in xs.iter().enumerate() {
+                let last = xs.get(i + 1).is_none_or(|next| next - x > w + 16.0);
+                if last {
                     let lx = if x + 7.0 + w > W {
                         x - 7.0 - w
                     } else {
                         x + 7.0
                     };
-                    labels.insert((l, p.label.as_str()), lx + w + 60.0);
-                    texts.push((lx, y0 + 11.0, p.label.clone()));
+                    self.text(lx, lanes[l].0 + 11.0, "anom", label);
                 }
             }
-        }
-        for (x, y, t) in texts {
-            self.text(x, y, "anom", &t);
         }
     }
 
