@@ -222,43 +222,4 @@ pub(crate) fn window_of(name: &str) -> Option<(u64, u64)> {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn times_and_windows_are_read_from_check_texts() {
-        assert_eq!(
-            times_after_at("seen at 1.5s, 2s, and"),
-            vec![1_500_000, 2_000_000]
-        );
-        assert_eq!(times_after_at("broken at 38.2s: saw x"), vec![38_200_000]);
-        assert_eq!(
-            times_after_at("failed on s1 at 58.006s but; at 3s"),
-            vec![58_006_000, 3_000_000]
-        );
-        assert!(times_after_at("never seen; what at all").is_empty());
-        assert!(times_after_at("cat 5s").is_empty());
-        assert_eq!(
-            window_of("x within [26s, 1m]"),
-            Some((26_000_000, 60_000_000))
-        );
-        assert_eq!(
-            window_of("x always in [1.5s, 2s]"),
-            Some((1_500_000, 2_000_000))
-        );
-        assert_eq!(
-            window_of("server s2 sees orders at 88s"),
-            Some((88_000_000, 88_000_000))
-        );
-        assert_eq!(window_of("the checker reports dirty_write"), None);
-    }
-
-    #[test]
-    fn the_format_follows_the_extension() {
-        assert_eq!(Format::of(Path::new("a/b.svg")), Ok(Format::Svg));
-        assert_eq!(Format::of(Path::new("b.HTML")), Ok(Format::Html));
-        let e = Format::of(Path::new("b.png")).unwrap_err();
-        assert!(e.contains(".html or .svg"), "{e}");
-        assert!(Format::of(Path::new("noext")).is_err());
-    }
-}
+mod tests;
