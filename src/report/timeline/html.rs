@@ -40,7 +40,7 @@ tr.fail td{{color:#c0392b;font-weight:bold}}td.n{{white-space:nowrap}}h2{{font-s
         "<p>Replay this run: <code>{}</code></p>\n<h2>Reading the picture</h2><ul>\
 <li>Time runs left to right (virtual time). Each server has a lane: its Raft role on top (yellow = leader, with the term), \
 then one band per instance it holds (green healthy, orange unhealthy, none = not held; a red tick where the beat check deleted it), \
-then its replication marks (<i>sync</i>: Distro syncs, verifies, forwards, Raft publishes and deletes, diamonds where it sees a peer change state) and its pushes.</li>\
+then its replication marks (<i>sync</i>: Distro syncs, verifies, forwards, Raft publishes and deletes, triangles where it sees a peer go UP ▲ or SUSPICIOUS/DOWN ▼) and its pushes.</li>\
 <li>Each client has a thin lane: its view of each subscribed service (the number is the host count) and its calls; red marks are failed requests.</li>\
 <li>Hatched grey = crashed, hatched purple = paused, a coloured tint with a line on top = cut off by a partition (nodes with the same colour are on the same side).</li>\
 <li>Check windows are on the <i>checks</i> line; a failed check is red there, listed at the top, and outlined in red over the lanes it names. \

@@ -212,51 +212,49 @@ impl Svg<'_> {
                     first.text
                 )
             };
-            let color = cat_color(cat);
-            match cat {
-                Cat::MemberUp | Cat::MemberSuspect | Cat::MemberDown => {
-                    // A triangle pointing the way the peer went: up for UP, down otherwise.
-                    let (cx, cy, r) = (x + 1.0, y + h / 2.0, 3.5);
-                    let d = if cat == Cat::MemberUp {
-                        format!("M{cx:.1} {:.1}l{r} {}h-{}z", cy - r, 2.0 * r, 2.0 * r)
-                    } else {
-                        format!("M{cx:.1} {:.1}l{r} -{}h-{}z", cy + r, 2.0 * r, 2.0 * r)
-                    };
-                    let _ = write!(
-                        self.s,
-                        "<path d=\"{d}\" fill=\"{color}\"><title>{}</title></path>",
-                        esc(&title)
-                    );
-                }
-                Cat::Rereg => self.diamond(x + 1.0, y + h / 2.0, 3.5, color, &title),
-                Cat::Call => {
-                    let _ = write!(
-                        self.s,
-                        "<circle cx=\"{:.1}\" cy=\"{:.1}\" r=\"3\" fill=\"{color}\"><title>{}</title></circle>",
-                        x + 1.0,
-                        y + h / 2.0,
-                        esc(&title)
-                    );
-                }
-                Cat::Deleted | Cat::Deregistered => self.rect(
-                    x,
-                    y - 2.0,
-                    2.0,
-                    h + 4.0,
-                    &format!("fill=\"{color}\""),
-                    &title,
-                ),
-                _ => {
-                    let f = (0.5 + 0.17 * (n as f64).ln()).min(1.0);
-                    self.rect(
-                        x,
-                        y + h * (1.0 - f),
-                        2.0,
-                        h * f,
-                        &format!("fill=\"{color}\""),
-                        &title,
-                    )
-                }
+            self.mark_shape(cat, x, y, h, n, &title);
+        }
+    }
+
+    /// One mark (or bucket of `n` marks) of a category, in its shape, at (x, y) in a row `h` high.
+    fn mark_shape(&mut self, cat: Cat, x: f64, y: f64, h: f64, n: usize, title: &str) {
+        let color = cat_color(cat);
+        let tip = if title.is_empty() {
+            String::new()
+        } else {
+            format!("<title>{}</title>", esc(title))
+        };
+        let (cx, cy) = (x + 1.0, y + h / 2.0);
+        match cat {
+            Cat::MemberUp | Cat::MemberSuspect | Cat::MemberDown => {
+                // A triangle pointing the way the peer went: up for UP, down otherwise.
+                let r = 3.5;
+                let d = if cat == Cat::MemberUp {
+                    format!("M{cx:.1} {:.1}l{r} 7h-7z", cy - r)
+                } else {
+                    format!("M{cx:.1} {:.1}l{r} -7h-7z", cy + r)
+                };
+                let _ = write!(self.s, "<path d=\"{d}\" fill=\"{color}\">{tip}</path>");
+            }
+            Cat::Rereg => self.diamond(cx, cy, 3.5, color, title),
+            Cat::Call => {
+                let _ = write!(
+                    self.s,
+                    "<circle cx=\"{cx:.1}\" cy=\"{cy:.1}\" r=\"3\" fill=\"{color}\">{tip}</circle>"
+                );
+            }
+            Cat::Deleted | Cat::Deregistered => self.rect(
+                x,
+                y - 2.0,
+                2.0,
+                h + 4.0,
+                &format!("fill=\"{color}\""),
+                title,
+            ),
+            _ => {
+                let f = (0.5 + 0.17 * (n as f64).ln()).min(1.0);
+                let fill = format!("fill=\"{color}\"");
+                self.rect(x, y + h * (1.0 - f), 2.0, h * f, &fill, title)
             }
         }
     }
@@ -424,6 +422,8 @@ impl Svg<'_> {
             Cat::RaftDelete,
             Cat::MemberDown,
             Cat::MemberUp,
+            Cat::MemberSuspect,
+            Cat::PushSent,
             Cat::PushAcked,
             Cat::Call,
             Cat::Rereg,
@@ -450,15 +450,8 @@ impl Svg<'_> {
         for c in cats {
             let label = cat_name(c);
             let (lx, yy) = next(12.0 + text_w(label, 10.0) + 14.0, &mut x, &mut ly);
-            self.rect(
-                lx + 2.0,
-                yy - 10.0,
-                3.0,
-                11.0,
-                &format!("fill=\"{}\"", cat_color(c)),
-                "",
-            );
-            self.text(lx + 10.0, yy, "leg", label);
+            self.mark_shape(c, lx + 2.0, yy - 9.0, 9.0, 8, "");
+            self.text(lx + 12.0, yy, "leg", label);
         }
         let (lx, yy) = next(200.0, &mut x, &mut ly);
         self.diamond(lx + 6.0, yy - 4.0, 5.0, "#c0392b", "");
