@@ -32,6 +32,9 @@ enum Cmd {
         /// Output format.
         #[arg(long, value_enum, default_value = "text")]
         format: Format,
+        /// Also draw the run as a picture: PATH.html (page with legend and checks) or PATH.svg.
+        #[arg(long, value_name = "PATH")]
+        timeline: Option<PathBuf>,
     },
     /// Run many seeds of a scenario in parallel and summarize the failures with their repro commands.
     Sweep {
@@ -139,7 +142,12 @@ fn main() -> ExitCode {
     quiet_on_broken_pipe();
     let cli = Cli::parse();
     match cli.cmd {
-        Cmd::Run { file, seed, format } => run(&file, seed, format),
+        Cmd::Run {
+            file,
+            seed,
+            format,
+            timeline,
+        } => run(&file, seed, format, timeline.as_deref()),
         Cmd::List { dir } => list(&dir),
         Cmd::Sweep {
             file,
@@ -209,7 +217,12 @@ fn load(file: &Path) -> Result<Scenario, ExitCode> {
     })
 }
 
-fn run(file: &Path, seed: Option<u64>, format: Format) -> ExitCode {
+fn run(file: &Path, seed: Option<u64>, format: Format, timeline: Option<&Path>) -> ExitCode {
+    // A bad picture name is bad input: say so before spending a run on it.
+    if let Some(Err(e)) = timeline.map(nacos_sim::report::timeline::Format::of) {
+        eprintln!("error: {e}");
+        return ExitCode::from(2);
+    }
     let sc = match load(file) {
         Ok(s) => s,
         Err(code) => return code,
@@ -222,6 +235,15 @@ fn run(file: &Path, seed: Option<u64>, format: Format) -> ExitCode {
             "{}",
             serde_json::to_string_pretty(&outcome.to_json()).expect("json")
         ),
+    }
+    if let Some(path) = timeline {
+        match nacos_sim::report::timeline::write(&outcome, path) {
+            Ok(()) => eprintln!("timeline written to {}", path.display()),
+            Err(e) => {
+                eprintln!("error: {e}");
+                return ExitCode::from(2);
+            }
+        }
     }
     if outcome.passed {
         ExitCode::SUCCESS

@@ -1,5 +1,7 @@
 //! The outcome of a run: text for people and snapshots, JSON for machines.
 
+pub mod timeline;
+
 use crate::check::Check;
 use crate::config::fmt_duration;
 use crate::trace::Event;

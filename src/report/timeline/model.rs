@@ -1,0 +1,606 @@
+//! Reads an outcome's event log into the timeline [`Model`]: lanes, shaded intervals, instance
+//! bands, marks, anomaly points and check windows. Event order is kept and every map is a
+//! `BTreeMap`, so the model (and the picture) is a pure function of the outcome.
+
+use super::findings::quiet_stretches;
+use super::*;
+use crate::report::Outcome;
+use crate::trace::Event;
+use std::collections::{BTreeMap, BTreeSet};
+
+pub(super) type Key = (String, String);
+
+pub(super) struct Builder<'a> {
+    pub(super) o: &'a Outcome,
+    pub(super) end_us: u64,
+    pub(super) lanes: Vec<Lane>,
+    pub(super) servers: usize,
+    pub(super) lane_of: BTreeMap<String, usize>,
+    pub(super) by_addr: BTreeMap<String, String>,
+    pub(super) per_instance: bool,
+    pub(super) row_of: BTreeMap<Key, usize>,
+    /// Instances each server holds now, with their state.
+    pub(super) cur: Vec<BTreeMap<Key, u8>>,
+    /// Open shades per (node, down/paused/cut), with the node's lane.
+    pub(super) open: BTreeMap<(String, Shade), (usize, Span)>,
+    pub(super) open_role: BTreeMap<usize, Span>,
+    /// Open network-row spans by slot (`loss`, `latency`, `port`, `cut1`, `cut2`, ...).
+    pub(super) open_net: BTreeMap<String, Span>,
+    pub(super) net: Vec<Span>,
+    pub(super) anomalies: Vec<Point>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub(super) enum Shade {
+    Down,
+    Paused,
+    Cut,
+}
+
+pub(super) fn span(t0: u64, kind: SpanKind, label: impl Into<String>) -> Span {
+    Span {
+        t0,
+        t1: t0,
+        kind,
+        label: label.into(),
+        who: String::new(),
+    }
+}
+
+impl<'a> Builder<'a> {
+    /// The lanes a text names (node names, `a,b` lists, `[a,b] | [c]` groups).
+    pub(super) fn lanes_in(&self, s: &str) -> Vec<usize> {
+        let set: BTreeSet<usize> = words(s)
+            .filter_map(|w| self.lane_of.get(w).copied())
+            .collect();
+        set.into_iter().collect()
+    }
+
+    /// The nodes a text names, with their lanes.
+    pub(super) fn nodes_in(&self, s: &str) -> Vec<(String, usize)> {
+        let set: BTreeSet<(String, usize)> = words(s)
+            .filter_map(|w| self.lane_of.get(w).map(|l| (w.to_string(), *l)))
+            .collect();
+        set.into_iter().collect()
+    }
+
+    /// Opens a shade on a node's lane (a cut replaces the node's open cut; a second crash or
+    /// pause of a node already down or paused changes nothing).
+    pub(super) fn open_shade(&mut self, node: &str, l: usize, which: Shade, s: Span) {
+        let key = (node.to_string(), which);
+        if which == Shade::Cut {
+            self.close_shade(node, which, s.t0);
+        }
+        self.open.entry(key).or_insert((l, s));
+    }
+
+    pub(super) fn close_shade(&mut self, node: &str, which: Shade, t: u64) {
+        if let Some((l, mut s)) = self.open.remove(&(node.to_string(), which)) {
+            s.t1 = t;
+            if self.lanes[l].grouped {
+                s.who = node.to_string();
+            }
+            self.lanes[l].shades.push(s);
+        }
+    }
+
+    pub(super) fn close_role(&mut self, l: usize, t: u64) {
+        if let Some(mut s) = self.open_role.remove(&l) {
+            s.t1 = t;
+            self.lanes[l].roles.push(s);
+        }
+    }
+
+    pub(super) fn mark(&mut self, e: &Event, row: MarkRow, cat: Cat) {
+        if let Some(&l) = self.lane_of.get(&e.node) {
+            self.lanes[l].marks.push(Mark {
+                t: e.t_us,
+                row,
+                cat,
+                text: e.describe(),
+            });
+        }
+    }
+
+    /// Records one instance's new state on server lane `l` and the band change it makes.
+    pub(super) fn set_state(&mut self, l: usize, key: Key, st: u8, t: u64) {
+        let Some(&r) = self.row_of.get(&key) else {
+            return;
+        };
+        if st == GONE {
+            self.cur[l].remove(&key);
+        } else {
+            self.cur[l].insert(key.clone(), st);
+        }
+        let name = &self.lanes[l].name;
+        let (code, tip) = if self.per_instance {
+            let word = match st {
+                HEALTHY => "healthy",
+                UNHEALTHY => "unhealthy",
+                _ => "not held",
+            };
+            (
+                st,
+                format!("{name}: {} {} {word}", short_svc(&key.0), key.1),
+            )
+        } else {
+            let states: Vec<u8> = self.cur[l]
+                .iter()
+                .filter(|(k, _)| self.row_of.get(*k) == Some(&r))
+                .map(|(_, v)| *v)
+                .collect();
+            let bad = states.iter().filter(|v| **v == UNHEALTHY).count();
+            let code = match (states.len(), bad) {
+                (0, _) => GONE,
+                (_, 0) => HEALTHY,
+                _ => UNHEALTHY,
+            };
+            let n = states.len();
+            (
+                code,
+                format!(
+                    "{name}: {} has {n} instances, {bad} unhealthy",
+                    short_svc(&key.0)
+                ),
+            )
+        };
+        let band = &mut self.lanes[l].health[r];
+        if band.last().is_some_and(|(lt, _, _)| *lt == t) {
+            band.pop();
+        }
+        band.push((t, code, tip));
+    }
+
+    pub(super) fn drop_all(&mut self, l: usize, t: u64, service: Option<&str>) {
+        if l >= self.servers {
+            return;
+        }
+        let held: Vec<Key> = self.cur[l]
+            .keys()
+            .filter(|k| service.is_none_or(|s| k.0 == s))
+            .cloned()
+            .collect();
+        for k in held {
+            self.set_state(l, k, GONE, t);
+        }
+    }
+
+    pub(super) fn node_fault(&mut self, e: &Event) {
+        let t = e.t_us;
+        for (node, l) in self.nodes_in(&e.node) {
+            match e.kind.as_str() {
+                "fault.crash" => {
+                    self.open_shade(&node, l, Shade::Down, span(t, SpanKind::Down, "crashed"));
+                    self.close_role(l, t);
+                    self.drop_all(l, t, None);
+                }
+                "fault.restart" => self.close_shade(&node, Shade::Down, t),
+                "fault.pause" => {
+                    let s = span(t, SpanKind::Paused, "paused");
+                    self.open_shade(&node, l, Shade::Paused, s)
+                }
+                "fault.resume" => self.close_shade(&node, Shade::Paused, t),
+                _ => self.open_shade(&node, l, Shade::Cut, span(t, SpanKind::Cut(3), "isolated")),
+            }
+        }
+        if e.kind == "fault.isolate" {
+            self.open_net_span(t, format!("{} isolated", e.node));
+        }
+    }
+
+    /// A cut in the network row; it lasts until the next heal.
+    pub(super) fn open_net_span(&mut self, t: u64, label: String) {
+        let slot = format!("cut{:04}", self.open_net.len());
+        self.open_net.insert(slot, span(t, SpanKind::Net, label));
+    }
+
+    pub(super) fn link_fault(&mut self, e: &Event) {
+        let t = e.t_us;
+        if e.kind == "fault.one_way" {
+            let (from, to) = (e.get("from").unwrap_or(""), e.get("to").unwrap_or(""));
+            for (who, label, side) in [
+                (from, format!("cannot send to {to}"), 4),
+                (to, format!("cannot hear from {from}"), 5),
+            ] {
+                for (node, l) in self.nodes_in(who) {
+                    let s = span(t, SpanKind::Cut(side), label.clone());
+                    self.open_shade(&node, l, Shade::Cut, s);
+                }
+            }
+            self.open_net_span(t, format!("one-way cut {from} → {to}"));
+            return;
+        }
+        let groups = e.get("groups").or(e.get("sides")).unwrap_or("");
+        let via = e.get("via");
+        for (side, g) in groups.split(" | ").enumerate() {
+            let letter = (b'A' + (side % 26) as u8) as char;
+            for (node, l) in self.nodes_in(g) {
+                let s = span(t, SpanKind::Cut(side), format!("side {letter}"));
+                self.open_shade(&node, l, Shade::Cut, s);
+            }
+        }
+        let label = match via {
+            Some(v) => format!("bridge via {v}: {groups}"),
+            None => format!("partition {groups}"),
+        };
+        self.open_net_span(t, label);
+    }
+
+    pub(super) fn net_fault(&mut self, e: &Event) {
+        let get = |k| e.get(k).unwrap_or("?");
+        let (slot, label): (&str, Option<String>) = match e.kind.as_str() {
+            "fault.loss" => (
+                "loss",
+                (get("rate").parse::<f64>().unwrap_or(1.0) > 0.0)
+                    .then(|| format!("datagram loss {}", get("rate"))),
+            ),
+            "fault.latency" => (
+                "latency",
+                Some(format!("latency {}-{} ms", get("min_ms"), get("max_ms"))),
+            ),
+            "fault.port_down" => ("port", Some(format!("port {} closed", get("instance")))),
+            _ => ("port", None),
+        };
+        if let Some(mut s) = self.open_net.remove(slot) {
+            s.t1 = e.t_us;
+            self.net.push(s);
+        }
+        if let Some(label) = label {
+            let s = span(e.t_us, SpanKind::Net, label);
+            self.open_net.insert(slot.to_string(), s);
+        }
+    }
+
+    pub(super) fn instance(&mut self, e: &Event) {
+        let (Some(&l), Some(s), Some(i)) = (
+            self.lane_of.get(&e.node),
+            e.get("service"),
+            e.get("instance"),
+        ) else {
+            return;
+        };
+        if l >= self.servers {
+            return;
+        }
+        let key = (s.to_string(), i.to_string());
+        let st = match e.kind.as_str() {
+            "instance.unhealthy" => UNHEALTHY,
+            "instance.deleted" | "instance.deregistered" => GONE,
+            _ => HEALTHY,
+        };
+        if st == GONE {
+            if let Some(&r) = self.row_of.get(&key) {
+                let cat = if e.kind == "instance.deleted" {
+                    Cat::Deleted
+                } else {
+                    Cat::Deregistered
+                };
+                self.mark(e, MarkRow::Inst(r), cat);
+            }
+        }
+        self.set_state(l, key, st, e.t_us);
+    }
+
+    pub(super) fn event(&mut self, e: &Event) {
+        let me = self.lane_of.get(&e.node).copied();
+        let ok = |k, v| e.get(k) == Some(v);
+        match e.kind.as_str() {
+            "fault.crash" | "fault.restart" | "fault.pause" | "fault.resume" | "fault.isolate" => {
+                self.node_fault(e)
+            }
+            "fault.partition" | "fault.bridge" | "fault.one_way" => self.link_fault(e),
+            "fault.heal" => {
+                let cut: Vec<String> = self
+                    .open
+                    .keys()
+                    .filter(|k| k.1 == Shade::Cut)
+                    .map(|k| k.0.clone())
+                    .collect();
+                for node in cut {
+                    self.close_shade(&node, Shade::Cut, e.t_us);
+                }
+                let slots: Vec<String> = self
+                    .open_net
+                    .keys()
+                    .filter(|k| k.starts_with("cut"))
+                    .cloned()
+                    .collect();
+                for slot in slots {
+                    if let Some(mut s) = self.open_net.remove(&slot) {
+                        s.t1 = e.t_us;
+                        self.net.push(s);
+                    }
+                }
+            }
+            "fault.loss" | "fault.latency" | "fault.port_down" | "fault.port_up" => {
+                self.net_fault(e)
+            }
+            "raft.state" => {
+                if let Some(l) = me {
+                    self.close_role(l, e.t_us);
+                    let term = e.get("term").unwrap_or("?");
+                    let role = match e.get("role") {
+                        Some("LEADER") => {
+                            Some((SpanKind::Leader, format!("leader (elected in term {term})")))
+                        }
+                        Some("CANDIDATE") => {
+                            Some((SpanKind::Candidate, format!("candidate {term}")))
+                        }
+                        _ => None,
+                    };
+                    if let Some((kind, label)) = role {
+                        self.open_role.insert(l, span(e.t_us, kind, label));
+                    }
+                }
+            }
+            k if k.starts_with("instance.") => self.instance(e),
+            "service.deleted" => {
+                if let (Some(l), Some(s)) = (me, e.get("service")) {
+                    self.drop_all(l, e.t_us, Some(s));
+                }
+            }
+            "distro.sync" => {
+                let cat = if ok("result", "ok") {
+                    Cat::Sync
+                } else {
+                    Cat::Fail
+                };
+                self.mark(e, MarkRow::Sync, cat)
+            }
+            "distro.forward" => {
+                let cat = if ok("status", "200") {
+                    Cat::SyncAux
+                } else {
+                    Cat::Fail
+                };
+                self.mark(e, MarkRow::Sync, cat)
+            }
+            "distro.verify" | "distro.load" => self.mark(e, MarkRow::Sync, Cat::SyncAux),
+            "raft.publish" => {
+                let cat = if ok("result", "ok") {
+                    Cat::Publish
+                } else {
+                    Cat::Fail
+                };
+                self.mark(e, MarkRow::Sync, cat)
+            }
+            "raft.delete" => self.mark(e, MarkRow::Sync, Cat::RaftDelete),
+            "member.state" => {
+                let Some(l) = me else { return };
+                let cat = match e.get("to") {
+                    Some("DOWN") => Cat::MemberDown,
+                    Some("UP") => Cat::MemberUp,
+                    _ => Cat::MemberSuspect,
+                };
+                let peer = e.get("peer").unwrap_or("?");
+                let peer = self.by_addr.get(peer).map_or(peer, |s| s.as_str());
+                let text = format!(
+                    "{} sees {peer} {} (was {})",
+                    e.node,
+                    e.get("to").unwrap_or("?"),
+                    e.get("from").unwrap_or("?")
+                );
+                self.lanes[l].marks.push(Mark {
+                    t: e.t_us,
+                    row: MarkRow::Sync,
+                    cat,
+                    text,
+                });
+            }
+            "push.sent" => self.mark(e, MarkRow::Push, Cat::PushSent),
+            "push.acked" => self.mark(e, MarkRow::Push, Cat::PushAcked),
+            "push.failed" => self.mark(e, MarkRow::Push, Cat::Fail),
+            "client.call" => {
+                let r = e.get("result").unwrap_or("");
+                let failed = r.starts_with("error") || r.starts_with("skipped");
+                let cat = if failed { Cat::Fail } else { Cat::Call };
+                self.mark(e, MarkRow::Client, cat)
+            }
+            "client.request_failed" => self.mark(e, MarkRow::Client, Cat::Fail),
+            "client.push_received" => self.mark(e, MarkRow::Client, Cat::PushRecv),
+            "client.reregister" => self.mark(e, MarkRow::Client, Cat::Rereg),
+            "client.notified" => self.notified(e),
+            k if k.starts_with("anomaly.") => self.anomaly(e),
+            _ => {}
+        }
+    }
+
+    /// A client's new view of a subscribed service (one lane per client only).
+    pub(super) fn notified(&mut self, e: &Event) {
+        let (Some(&l), Some(s)) = (self.lane_of.get(&e.node), e.get("service")) else {
+            return;
+        };
+        if self.lanes[l].name != e.node {
+            return; // a grouped clients lane has no per-client views
+        }
+        let hosts = e.get("hosts").unwrap_or("[]");
+        let n = hosts
+            .trim_matches(['[', ']'])
+            .split(',')
+            .filter(|h| !h.is_empty())
+            .count();
+        let s = short_svc(s);
+        let text = format!(
+            "{} sees {s} = {hosts} (by {})",
+            e.node,
+            e.get("via").unwrap_or("?")
+        );
+        let views = &mut self.lanes[l].views;
+        let i = match views.iter().position(|(v, _)| v == s) {
+            Some(i) => i,
+            None => {
+                views.push((s.to_string(), vec![]));
+                views.len() - 1
+            }
+        };
+        views[i].1.push((e.t_us, n, text));
+    }
+
+    pub(super) fn finish(mut self, rows: Vec<String>, hidden_services: usize) -> Model<'a> {
+        let end = self.end_us;
+        for (node, which) in self.open.keys().cloned().collect::<Vec<_>>() {
+            self.close_shade(&node, which, end);
+        }
+        for l in self.open_role.keys().copied().collect::<Vec<_>>() {
+            self.close_role(l, end);
+        }
+        for (_, mut s) in std::mem::take(&mut self.open_net) {
+            s.t1 = end;
+            self.net.push(s);
+        }
+        self.net.sort_by_key(|s| s.t0);
+        for l in self.lanes.iter_mut().filter(|l| l.grouped) {
+            // Many clients with the same fault at the same time: one shade naming them all.
+            let mut merged: BTreeMap<(u64, u64, SpanKind, String), Vec<String>> = BTreeMap::new();
+            for s in l.shades.drain(..) {
+                merged
+                    .entry((s.t0, s.t1, s.kind, s.label))
+                    .or_default()
+                    .push(s.who);
+            }
+            for ((t0, t1, kind, label), who) in merged {
+                let n = who.len();
+                let names = if n > 3 {
+                    format!("{n} clients")
+                } else {
+                    who.join(",")
+                };
+                l.shades.push(Span {
+                    t0,
+                    t1,
+                    kind,
+                    label: format!("{names} {label}"),
+                    who: who.join(","),
+                });
+            }
+        }
+        for l in self.lanes.iter_mut() {
+            l.shades.sort_by_key(|s| s.t0);
+            l.roles.sort_by_key(|s| s.t0);
+        }
+        let checks = self.checks();
+        let gaps = quiet_stretches(self.o, &checks, end);
+        Model {
+            o: self.o,
+            end_us: end,
+            lanes: self.lanes,
+            servers: self.servers,
+            rows,
+            hidden_services,
+            net: self.net,
+            anomalies: self.anomalies,
+            checks,
+            gaps,
+        }
+    }
+}
+
+impl<'a> Model<'a> {
+    pub fn new(o: &'a Outcome) -> Model<'a> {
+        let end_us = o
+            .events
+            .iter()
+            .map(|e| e.t_us)
+            .max()
+            .unwrap_or(0)
+            .max(o.duration_ms * 1000)
+            .max(1);
+        // Servers are the nodes that started a server; every other node is a client.
+        let mut addr: BTreeMap<String, String> = BTreeMap::new();
+        for e in o.events.iter().filter(|e| e.kind == "server.started") {
+            if let Some(a) = e.get("addr") {
+                addr.insert(e.node.clone(), a.to_string());
+            }
+        }
+        let mut lanes: Vec<Lane> = vec![];
+        let mut lane_of = BTreeMap::new();
+        for n in o.node_order.iter().filter(|n| addr.contains_key(*n)) {
+            lane_of.insert(n.clone(), lanes.len());
+            lanes.push(Lane {
+                name: n.clone(),
+                addr: addr[n].clone(),
+                ..Lane::default()
+            });
+        }
+        let servers = lanes.len();
+        let clients: Vec<&String> = o
+            .node_order
+            .iter()
+            .filter(|n| !addr.contains_key(*n))
+            .collect();
+        let grouped = clients.len() > MAX_CLIENT_LANES;
+        if grouped {
+            lanes.push(Lane {
+                name: format!("{} clients", clients.len()),
+                grouped: true,
+                ..Lane::default()
+            });
+        }
+        for n in clients {
+            lane_of.insert(n.clone(), if grouped { servers } else { lanes.len() });
+            if !grouped {
+                lanes.push(Lane {
+                    name: n.clone(),
+                    ..Lane::default()
+                });
+            }
+        }
+
+        // Instance rows: every (service, instance) a server held, or one row per service.
+        let mut keys: BTreeSet<Key> = BTreeSet::new();
+        for e in &o.events {
+            let on_server = lane_of.get(&e.node).is_some_and(|&l| l < servers);
+            if let (true, true, Some(s), Some(i)) = (
+                on_server,
+                e.kind.starts_with("instance."),
+                e.get("service"),
+                e.get("instance"),
+            ) {
+                keys.insert((s.to_string(), i.to_string()));
+            }
+        }
+        let per_instance = keys.len() <= MAX_INSTANCE_ROWS;
+        let mut row_of = BTreeMap::new();
+        let mut rows = vec![];
+        let mut hidden_services = 0;
+        if per_instance {
+            for k in keys {
+                rows.push(format!("{} {}", short_svc(&k.0), k.1));
+                row_of.insert(k, rows.len() - 1);
+            }
+        } else {
+            let svcs: BTreeSet<String> = keys.iter().map(|k| k.0.clone()).collect();
+            hidden_services = svcs.len().saturating_sub(MAX_SERVICE_ROWS);
+            for s in svcs.into_iter().take(MAX_SERVICE_ROWS) {
+                rows.push(short_svc(&s).to_string());
+                for k in keys.iter().filter(|k| k.0 == s) {
+                    row_of.insert(k.clone(), rows.len() - 1);
+                }
+            }
+        }
+        for l in lanes.iter_mut().take(servers) {
+            l.health = vec![vec![]; rows.len()];
+        }
+        let by_addr = addr.iter().map(|(n, a)| (a.clone(), n.clone())).collect();
+        let mut b = Builder {
+            o,
+            end_us,
+            lanes,
+            servers,
+            lane_of,
+            by_addr,
+            per_instance,
+            row_of,
+            cur: vec![BTreeMap::new(); servers],
+            open: BTreeMap::new(),
+            open_role: BTreeMap::new(),
+            open_net: BTreeMap::new(),
+            net: vec![],
+            anomalies: vec![],
+        };
+        for e in &o.events {
+            b.event(e);
+        }
+        b.finish(rows, hidden_services)
+    }
+}

@@ -1,0 +1,194 @@
+//! Unit tests of the timeline: the text readers, the scale, and pictures of real runs checked
+//! against the coordinates the scale gives (which integration tests cannot see).
+
+use super::scale::Scale;
+use super::svg::{GUT, PW};
+use super::*;
+
+#[test]
+fn times_and_windows_are_read_from_check_texts() {
+    assert_eq!(
+        times_after_at("seen at 1.5s, 2s, and"),
+        vec![1_500_000, 2_000_000]
+    );
+    assert_eq!(times_after_at("broken at 38.2s: saw x"), vec![38_200_000]);
+    assert_eq!(
+        times_after_at("failed on s1 at 58.006s but; at 3s"),
+        vec![58_006_000, 3_000_000]
+    );
+    assert!(times_after_at("never seen; what at all").is_empty());
+    assert!(times_after_at("cat 5s").is_empty());
+    assert_eq!(
+        window_of("x within [26s, 1m]"),
+        Some((26_000_000, 60_000_000))
+    );
+    assert_eq!(
+        window_of("x always in [1.5s, 2s]"),
+        Some((1_500_000, 2_000_000))
+    );
+    assert_eq!(
+        window_of("server s2 sees orders at 88s"),
+        Some((88_000_000, 88_000_000))
+    );
+    assert_eq!(window_of("the checker reports dirty_write"), None);
+}
+
+#[test]
+fn the_format_follows_the_extension() {
+    assert_eq!(Format::of(Path::new("a/b.svg")), Ok(Format::Svg));
+    assert_eq!(Format::of(Path::new("b.HTML")), Ok(Format::Html));
+    let e = Format::of(Path::new("b.png")).unwrap_err();
+    assert!(e.contains(".html or .svg"), "{e}");
+    assert!(Format::of(Path::new("noext")).is_err());
+}
+
+/// The attributes of every `<rect>` whose `<title>` starts with `title`: (x, width).
+fn rects_titled(svg: &str, title: &str) -> Vec<(f64, f64)> {
+    let attr = |tag: &str, name: &str| -> f64 {
+        let tag = format!(" {tag}");
+        let key = format!(" {name}=\"");
+        let i = tag.find(&key).expect("attribute") + key.len();
+        tag[i..i + tag[i..].find('"').unwrap()].parse().unwrap()
+    };
+    svg.split("<rect ")
+        .skip(1)
+        .filter(|r| {
+            r.split_once("<title>")
+                .is_some_and(|(head, t)| !head.contains("/>") && t.starts_with(title))
+        })
+        .map(|r| (attr(r, "x"), attr(r, "width")))
+        .collect()
+}
+
+fn run(path: &str) -> Outcome {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(path);
+    let sc = crate::scenario::load(&path).expect("scenario loads");
+    crate::sim::run(&sc, sc.seed).0
+}
+
+#[test]
+fn the_scale_squeezes_quiet_stretches_and_keeps_order() {
+    let s = Scale::new(100, &[(20, 80)]);
+    assert_eq!(s.x(0), GUT);
+    assert!((s.x(100) - (GUT + PW)).abs() < 1e-9);
+    // 40 time units share the width less one squeezed stretch.
+    assert!(((s.x(80) - s.x(20)) - super::scale::GAP_PX).abs() < 1e-9);
+    let mut last = f64::MIN;
+    for t in 0..=100 {
+        assert!(s.x(t) >= last, "x goes backwards at {t}");
+        last = s.x(t);
+        assert!(s.t(s.x(t)).abs_diff(t) <= 1, "t(x({t})) = {}", s.t(s.x(t)));
+    }
+    let plain = Scale::new(1000, &[]);
+    assert!((plain.x(500) - (GUT + PW / 2.0)).abs() < 1e-9);
+}
+
+#[test]
+fn a_crash_is_shaded_from_the_crash_to_the_restart_on_its_own_lane() {
+    let o = run("scenarios/server-restart-load.toml");
+    let at = |kind: &str| {
+        o.events
+            .iter()
+            .find(|e| e.kind == kind && e.node == "s3")
+            .unwrap_or_else(|| panic!("no {kind} of s3"))
+            .t_us
+    };
+    let (crash, restart) = (at("fault.crash"), at("fault.restart"));
+    let m = Model::new(&o);
+    let scale = Scale::new(m.end_us, &m.gaps);
+    let svg = render_svg(&o);
+    let shades = rects_titled(&svg, "s3: crashed");
+    assert_eq!(shades.len(), 1, "one crash shade for s3");
+    let (x, w) = shades[0];
+    assert!(
+        (x - scale.x(crash)).abs() < 0.11,
+        "starts at {x}, crash at {}",
+        scale.x(crash)
+    );
+    let end = scale.x(restart);
+    assert!(
+        (x + w - end).abs() < 0.11,
+        "ends at {}, restart at {end}",
+        x + w
+    );
+    assert!(w > 20.0, "a 10 s crash is visible, not a sliver: {w} px");
+    // Only s3 crashed.
+    for n in ["s1", "s2"] {
+        assert!(
+            rects_titled(&svg, &format!("{n}: crashed")).is_empty(),
+            "{n} shaded"
+        );
+    }
+}
+
+#[test]
+fn a_crash_without_restart_is_shaded_to_the_end() {
+    let o = run("scenarios/owner-crash-stale-lastbeat.toml");
+    let m = Model::new(&o);
+    let scale = Scale::new(m.end_us, &m.gaps);
+    let crash = o
+        .events
+        .iter()
+        .find(|e| e.kind == "fault.crash")
+        .unwrap()
+        .t_us;
+    let svg = render_svg(&o);
+    let shades = rects_titled(&svg, "s1: crashed");
+    assert_eq!(shades.len(), 1);
+    let (x, w) = shades[0];
+    assert!((x - scale.x(crash)).abs() < 0.11);
+    assert!(
+        (x + w - (GUT + PW)).abs() < 0.11,
+        "down until the end of the run"
+    );
+    // The minute before the crash is quiet and squeezed, so the crash gets the width.
+    assert!(!m.gaps.is_empty(), "no quiet stretch found");
+    assert!(x + w - scale.x(crash) > PW / 3.0);
+}
+
+#[test]
+fn raft_leaders_are_marked_with_their_term_and_anomalies_where_they_happened() {
+    let o = run("scenarios/raft-minority-leader.toml");
+    let svg = render_svg(&o);
+    assert!(!rects_titled(&svg, "s1: leader (elected in term 1)").is_empty());
+    assert!(!rects_titled(&svg, "s3: leader (elected in term 2)").is_empty());
+    // dirty_write names "failed on s1 at 58.006s": a point there, not only at the run's end.
+    let m = Model::new(&o);
+    let s1 = m.lanes.iter().position(|l| l.name == "s1").unwrap();
+    assert!(m
+        .anomalies
+        .iter()
+        .any(|p| p.label == "dirty_write" && p.t == 58_006_000 && p.lanes == vec![s1]));
+    assert!(svg.contains("anomaly dirty_write at 58.006s"));
+}
+
+#[test]
+fn a_big_run_groups_clients_draws_services_and_stays_small() {
+    let shape = crate::scenario::BenchShape {
+        servers: 3,
+        clients: 40,
+        instances: 40,
+        subscribers: 5,
+        services: 4,
+    };
+    let sc = crate::scenario::bench_scenario(shape, std::time::Duration::from_secs(600), 1);
+    let o = crate::sim::run(&sc, 1).0;
+    let m = Model::new(&o);
+    assert_eq!(m.servers, 3);
+    assert_eq!(m.lanes.len(), 4, "one lane for all 45 clients");
+    assert_eq!(m.lanes[3].name, "45 clients");
+    assert_eq!(
+        m.rows.len(),
+        4,
+        "one band per service, not per instance: {:?}",
+        m.rows
+    );
+    let svg = render_svg(&o);
+    let marks = svg.matches("<rect ").count();
+    assert!(
+        svg.len() < 600_000 && marks < 5_000,
+        "{} events gave {} bytes and {marks} rects",
+        o.events.len(),
+        svg.len()
+    );
+}
