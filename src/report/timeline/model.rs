@@ -234,9 +234,11 @@ impl<'a> Builder<'a> {
                 (get("rate").parse::<f64>().unwrap_or(1.0) > 0.0)
                     .then(|| format!("datagram loss {}", get("rate"))),
             ),
+            // Back to madsim's default (1-10 ms) is the end of a latency fault, not a new one.
             "fault.latency" => (
                 "latency",
-                Some(format!("latency {}-{} ms", get("min_ms"), get("max_ms"))),
+                ((get("min_ms"), get("max_ms")) != ("1", "10"))
+                    .then(|| format!("latency {}-{} ms", get("min_ms"), get("max_ms"))),
             ),
             "fault.port_down" => ("port", Some(format!("port {} closed", get("instance")))),
             _ => ("port", None),
@@ -248,6 +250,25 @@ impl<'a> Builder<'a> {
         if let Some(label) = label {
             let s = span(e.t_us, SpanKind::Net, label);
             self.open_net.insert(slot.to_string(), s);
+        }
+    }
+
+    /// A skewed clock is a span of the network row, one slot per node, until put right.
+    pub(super) fn clock_skew(&mut self, e: &Event) {
+        let slot = format!("skew {}", e.node);
+        if let Some(mut s) = self.open_net.remove(&slot) {
+            s.t1 = e.t_us;
+            self.net.push(s);
+        }
+        let offset: i64 = e.get("offset_ms").and_then(|v| v.parse().ok()).unwrap_or(0);
+        let drift = e.get("drift").unwrap_or("0");
+        if offset != 0 || drift.parse::<f64>().unwrap_or(0.0) != 0.0 {
+            let mut label = format!("{} clock {:+.3}s", e.node, offset as f64 / 1000.0);
+            if drift != "0" {
+                label.push_str(&format!(", drift {drift}"));
+            }
+            self.open_net
+                .insert(slot, span(e.t_us, SpanKind::Net, label));
         }
     }
 
@@ -315,6 +336,11 @@ impl<'a> Builder<'a> {
             "fault.loss" | "fault.latency" | "fault.port_down" | "fault.port_up" => {
                 self.net_fault(e)
             }
+            "fault.ring" => {
+                let order = e.get("order").unwrap_or("?");
+                self.open_net_span(e.t_us, format!("majorities ring {order}"));
+            }
+            "fault.clock_skew" => self.clock_skew(e),
             "raft.state" => {
                 if let Some(l) = me {
                     self.close_role(l, e.t_us);
