@@ -3,6 +3,7 @@
 //! Nacos code only calls these APIs and never learns it is simulated.
 
 pub mod clock;
+mod deadline;
 pub mod disk;
 pub mod net;
 

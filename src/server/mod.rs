@@ -78,7 +78,7 @@ impl Server {
             ctx,
         });
         crate::emit!("server.started", server.ctx.name, addr = server.ctx.addr);
-        server.ctx.net.serve(server.clone(), 4);
+        server.ctx.net.serve(server.clone());
         push::PushService::start_zombie_sweep(server.clone());
         server.start_raft();
         if !server.members.lock().unwrap().others().is_empty() {
