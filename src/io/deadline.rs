@@ -8,17 +8,17 @@
 //! and wakes the calls whose deadline has come. The watchdog runs on the caller's node, so a
 //! paused node's calls time out when it resumes, as they did with madsim's own timeouts.
 
+use super::inbox::wake_at;
+use madsim::time::TimeHandle;
 use std::collections::BTreeMap;
-use std::future::Future;
-use std::pin::Pin;
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll, Waker};
-use tokio::sync::oneshot;
+use std::time::Duration;
 use tokio::time::Instant;
 
 /// The deadlines of one node's calls in flight.
-#[derive(Default)]
 pub struct Deadlines {
+    time: TimeHandle,
     inner: Mutex<Inner>,
 }
 
@@ -34,16 +34,21 @@ struct Inner {
 }
 
 impl Deadlines {
-    /// Spawns the node's watchdog (from inside the node).
-    pub fn start(self: &Arc<Self>) {
-        let me = self.clone();
-        tokio::spawn(std::future::poll_fn(move |cx| me.watch(cx)));
+    /// Starts the node's watchdog (from inside the node).
+    pub fn start(time: TimeHandle) -> Arc<Self> {
+        let me = Arc::new(Deadlines {
+            time,
+            inner: Mutex::default(),
+        });
+        let watchdog = me.clone();
+        tokio::spawn(std::future::poll_fn(move |cx| watchdog.watch(cx)));
+        me
     }
 
     /// One watchdog turn: wake every call whose deadline has come, then keep one timer at the
     /// earliest deadline still waiting.
     fn watch(&self, cx: &mut Context<'_>) -> Poll<()> {
-        let now = Instant::now();
+        let now = self.time.now_instant();
         let mut st = self.inner.lock().unwrap();
         while let Some(entry) = st.waiting.first_entry() {
             if entry.key().0 > now {
@@ -51,34 +56,26 @@ impl Deadlines {
             }
             entry.remove().wake();
         }
-        if !st.watchdog.as_ref().is_some_and(|w| w.will_wake(cx.waker())) {
+        if !st
+            .watchdog
+            .as_ref()
+            .is_some_and(|w| w.will_wake(cx.waker()))
+        {
             st.watchdog = Some(cx.waker().clone());
         }
         if let Some(&(first, _)) = st.waiting.keys().next() {
             // A pending timer at or before `first` will do; otherwise set one.
             if !st.armed.is_some_and(|a| a > now && a <= first) {
-                st.armed = Some(arm(first, cx));
+                st.armed = Some(first.max(now + Duration::from_millis(1)));
+                wake_at(&self.time, first, cx.waker());
             }
         }
         Poll::Pending
     }
 
-    /// Waits for `rx` until `deadline`: `Some` with the value, or `None` once the deadline has
-    /// come (also when the sender is dropped: nothing will arrive, the caller waits it out).
-    pub fn wait<T>(
-        self: &Arc<Self>,
-        deadline: Instant,
-        rx: Option<oneshot::Receiver<T>>,
-    ) -> Wait<T> {
-        Wait {
-            deadlines: self.clone(),
-            deadline,
-            rx,
-            key: None,
-        }
-    }
-
-    fn register(&self, deadline: Instant, key: &mut Option<u64>, waker: &Waker) {
+    /// Wakes `waker` at `deadline` unless unregistered first; `key` names the registration
+    /// (set on the first call, reused by the next ones, which only update the waker).
+    pub fn register(&self, deadline: Instant, now: Instant, key: &mut Option<u64>, waker: &Waker) {
         let mut st = self.inner.lock().unwrap();
         let n = match *key {
             Some(n) => n,
@@ -97,63 +94,16 @@ impl Deadlines {
             }
         }
         // Wake the watchdog unless a timer of its is pending at or before this deadline.
-        if !st.armed.is_some_and(|a| a > Instant::now() && a <= deadline) {
+        if !st.armed.is_some_and(|a| a > now && a <= deadline) {
             if let Some(w) = &st.watchdog {
                 w.wake_by_ref();
             }
         }
     }
 
-    fn unregister(&self, deadline: Instant, key: Option<u64>) {
+    pub fn unregister(&self, deadline: Instant, key: Option<u64>) {
         if let Some(n) = key {
             self.inner.lock().unwrap().waiting.remove(&(deadline, n));
         }
-    }
-}
-
-/// Sets one timer that wakes `cx`'s task at `at` (madsim makes it at least 1 ms from now);
-/// returns when it fires.
-fn arm(at: Instant, cx: &mut Context<'_>) -> Instant {
-    let mut sleep = std::pin::pin!(tokio::time::sleep_until(at));
-    let fires = sleep.deadline();
-    let _ = sleep.as_mut().poll(cx);
-    fires
-}
-
-/// A call waiting for its reply or its deadline ([`Deadlines::wait`]).
-pub struct Wait<T> {
-    deadlines: Arc<Deadlines>,
-    deadline: Instant,
-    rx: Option<oneshot::Receiver<T>>,
-    key: Option<u64>,
-}
-
-impl<T> Future for Wait<T> {
-    type Output = Option<T>;
-
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<T>> {
-        let this = &mut *self;
-        if let Some(rx) = &mut this.rx {
-            match Pin::new(rx).poll(cx) {
-                Poll::Ready(Ok(v)) => {
-                    this.rx = None;
-                    return Poll::Ready(Some(v));
-                }
-                Poll::Ready(Err(_)) => this.rx = None,
-                Poll::Pending => {}
-            }
-        }
-        if Instant::now() >= this.deadline {
-            return Poll::Ready(None);
-        }
-        this.deadlines
-            .register(this.deadline, &mut this.key, cx.waker());
-        Poll::Pending
-    }
-}
-
-impl<T> Drop for Wait<T> {
-    fn drop(&mut self) {
-        self.deadlines.unregister(self.deadline, self.key.take());
     }
 }

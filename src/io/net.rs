@@ -5,18 +5,21 @@
 //! but does not answer (paused, killed after accepting, or a reply lost to a new cut) makes the
 //! read time out. Datagrams (UDP push and acks, §10) may also be lost at the configured rate.
 //!
-//! Delivery is direct: a message is a task spawned on the destination node's current process
-//! that sleeps the one-way delay and then runs the handler, so madsim's scheduler is what stops
-//! a killed process from answering (its tasks never run again) and a paused one from answering
-//! before it resumes (its tasks wait). Links are judged when a message arrives: a message that
-//! lands on a link cut while it was in flight is lost. The shared [`NetEnv`] holds the fault
-//! state, the link latency and which process listens at each address.
+//! Delivery is direct: a message waits in the destination process's inbox until its one-way
+//! delay has passed, and the inbox task, which runs on the destination node, hands it to the
+//! handler (see [`super::inbox`]). madsim's scheduler is thus what stops a killed process from
+//! answering (its tasks never run again) and a paused one from answering before it resumes.
+//! A link is judged when a call connects and again when each message is taken from the inbox
+//! (when it lands, or when a paused process resumes): a message whose link was cut meanwhile is
+//! lost. The shared [`NetEnv`] holds the fault state, the link latency and the inbox listening
+//! at each address.
 
+pub use super::call::Call;
 use super::deadline::Deadlines;
+use super::inbox::{Inbox, Letter};
 use crate::wire::{Datagram, Request, Response};
 use madsim::rand::Rng;
-use madsim::runtime::{Handle, NodeHandle};
-use madsim::task::NodeId;
+use madsim::time::TimeHandle;
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 use std::future::Future;
@@ -26,13 +29,12 @@ use std::pin::Pin;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, Weak};
 use std::time::Duration;
-use tokio::sync::oneshot;
 use tokio::time::Instant;
 
 /// Time spent in each end's network stack, on top of the link latency. madsim's endpoints slept
 /// their minimum sleep (1 ms) on every send and every receive; keeping it leaves round trips
 /// where they were (one way = 2 ms + a draw from the link latency, 3–12 ms by default).
-const STACK: Duration = Duration::from_millis(1);
+pub(super) const STACK: Duration = Duration::from_millis(1);
 
 /// Why a call failed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -60,10 +62,9 @@ impl fmt::Display for NetError {
 #[derive(Default)]
 pub struct NetEnv {
     state: Mutex<EnvState>,
-    /// Which madsim node owns each IP (set when the world is built).
-    nodes: Mutex<BTreeMap<IpAddr, NodeId>>,
-    /// The process listening at each address: registered when it boots, removed when it crashes.
-    peers: Mutex<BTreeMap<SocketAddr, Peer>>,
+    /// The inbox of the process listening at each address: registered when it boots, removed
+    /// when it crashes.
+    inboxes: Mutex<BTreeMap<SocketAddr, Weak<Inbox>>>,
     /// Messages delivered (requests, replies and datagrams).
     delivered: AtomicU64,
 }
@@ -107,21 +108,14 @@ impl EnvState {
     }
 }
 
-/// A listening process: the node it runs on (this boot of it) and its handler.
-#[derive(Clone)]
-struct Peer {
-    node: NodeHandle,
-    handler: Weak<dyn Handler>,
-}
-
 /// How a connection attempt ends.
-enum Connect {
+pub(super) enum Connect {
     /// The link is cut in either direction: the TCP handshake cannot complete.
     Cut,
     /// The process is down: the peer's kernel answers with a RST.
     Refused,
     /// Connected; the request leaves now and lands after `delay` (if anyone listens).
-    Open { peer: Option<Peer>, delay: Duration },
+    Open { delay: Duration },
 }
 
 impl NetEnv {
@@ -133,14 +127,9 @@ impl NetEnv {
         self.state.lock().unwrap().clone()
     }
 
-    /// Records which madsim node owns `ip` (the world does this for every node it builds).
-    pub fn set_node(&self, ip: IpAddr, id: NodeId) {
-        self.nodes.lock().unwrap().insert(ip, id);
-    }
-
     /// The process at `addr` stopped (crash): nothing listens there until it boots again.
     pub fn unlisten(&self, addr: SocketAddr) {
-        self.peers.lock().unwrap().remove(&addr);
+        self.inboxes.lock().unwrap().remove(&addr);
     }
 
     /// Messages delivered so far (requests, replies and datagrams).
@@ -148,23 +137,23 @@ impl NetEnv {
         self.delivered.load(Ordering::Relaxed)
     }
 
-    fn count(&self) {
+    pub(super) fn count(&self) {
         self.delivered.fetch_add(1, Ordering::Relaxed);
     }
 
-    fn link_cut(&self, a: IpAddr, b: IpAddr) -> bool {
+    pub(super) fn link_cut(&self, a: IpAddr, b: IpAddr) -> bool {
         self.state.lock().unwrap().link_cut(a, b)
     }
 
-    fn one_way(&self) -> Duration {
+    pub(super) fn one_way(&self) -> Duration {
         self.state.lock().unwrap().one_way()
     }
 
-    fn peer(&self, addr: SocketAddr) -> Option<Peer> {
-        self.peers.lock().unwrap().get(&addr).cloned()
+    fn inbox(&self, addr: SocketAddr) -> Option<Arc<Inbox>> {
+        self.inboxes.lock().unwrap().get(&addr)?.upgrade()
     }
 
-    fn connect(&self, from: IpAddr, to: SocketAddr) -> Connect {
+    pub(super) fn connect(&self, from: IpAddr, to: SocketAddr) -> Connect {
         let delay = {
             let s = self.state.lock().unwrap();
             // A TCP handshake needs both directions.
@@ -176,9 +165,24 @@ impl NetEnv {
             }
             s.one_way()
         };
-        Connect::Open {
-            peer: self.peer(to),
-            delay,
+        Connect::Open { delay }
+    }
+
+    /// Puts a letter on the wire to `dst`, landing at `arrive`. It goes to the inbox listening
+    /// at `dst` now (a process that dies meanwhile loses it); when none listens yet (a process
+    /// still booting), the letter is held until it lands and goes to whoever listens then.
+    pub(super) fn send(self: &Arc<Self>, dst: SocketAddr, arrive: Instant, letter: Letter) {
+        match self.inbox(dst) {
+            Some(inbox) => inbox.post(arrive, letter),
+            None => {
+                let env = self.clone();
+                tokio::spawn(async move {
+                    tokio::time::sleep_until(arrive).await;
+                    if let Some(inbox) = env.inbox(dst) {
+                        inbox.post(arrive, letter);
+                    }
+                });
+            }
         }
     }
 }
@@ -193,22 +197,26 @@ pub trait Handler: Send + Sync + 'static {
 
 /// One node's network endpoint.
 pub struct Net {
-    me: SocketAddr,
-    env: Arc<NetEnv>,
+    pub(super) me: SocketAddr,
+    pub(super) env: Arc<NetEnv>,
+    pub(super) time: TimeHandle,
     /// Read timeouts of this node's calls in flight.
-    deadlines: Arc<Deadlines>,
+    pub(super) deadlines: Arc<Deadlines>,
+    /// This process's inbox, once it serves.
+    inbox: Mutex<Option<Arc<Inbox>>>,
 }
 
 impl Net {
     /// Binds the node's endpoint at `addr` (from inside the booting node; takes one stack delay).
     pub async fn bind(addr: SocketAddr, env: Arc<NetEnv>) -> std::io::Result<Arc<Net>> {
         tokio::time::sleep(STACK).await;
-        let deadlines = Arc::new(Deadlines::default());
-        deadlines.start();
+        let time = TimeHandle::current();
         Ok(Arc::new(Net {
             me: addr,
             env,
-            deadlines,
+            deadlines: Deadlines::start(time.clone()),
+            time,
+            inbox: Mutex::default(),
         }))
     }
 
@@ -216,70 +224,28 @@ impl Net {
         self.me
     }
 
-    /// Starts listening: requests and datagrams to this address run `handler` on this node (the
-    /// boot calling this), until the process crashes.
+    /// Starts listening: requests and datagrams to this address go to `handler`, run on this
+    /// node (the boot calling this), until the process crashes.
     pub fn serve(self: &Arc<Self>, handler: Arc<dyn Handler>) {
-        let id = self.env.nodes.lock().unwrap()[&self.me.ip()];
-        let node = Handle::current().get_node(id).expect("the node exists");
-        let peer = Peer {
-            node,
-            handler: Arc::downgrade(&handler),
-        };
-        self.env.peers.lock().unwrap().insert(self.me, peer);
+        let inbox = Inbox::open(self.me, self.env.clone(), Arc::downgrade(&handler));
+        self.env
+            .inboxes
+            .lock()
+            .unwrap()
+            .insert(self.me, Arc::downgrade(&inbox));
+        *self.inbox.lock().unwrap() = Some(inbox);
     }
 
-    /// One HTTP-like call with Nacos's connect and read timeouts.
-    pub async fn call(
+    /// One HTTP-like call with Nacos's connect and read timeouts. Nothing happens before the
+    /// returned future is first polled.
+    pub fn call(
         &self,
         dst: SocketAddr,
         req: Request,
         connect_timeout: Duration,
         read_timeout: Duration,
-    ) -> Result<Response, NetError> {
-        let (peer, delay) = match self.env.connect(self.me.ip(), dst) {
-            Connect::Cut => {
-                tokio::time::sleep(connect_timeout).await;
-                return Err(NetError::ConnectTimeout);
-            }
-            Connect::Refused => {
-                // The peer's kernel answers the SYN with a RST: one round trip.
-                tokio::time::sleep(Duration::from_millis(2)).await;
-                return Err(NetError::Refused);
-            }
-            Connect::Open { peer, delay } => (peer, delay),
-        };
-        let now = Instant::now();
-        // The read timeout runs from when the request has been written.
-        let deadline = now + STACK + read_timeout;
-        let (tx, rx) = oneshot::channel::<(Response, Instant)>();
-        if let Some(Peer { node, handler }) = peer {
-            let (env, from, arrive) = (self.env.clone(), self.me, now + delay);
-            node.spawn(async move {
-                tokio::time::sleep_until(arrive).await;
-                if env.link_cut(from.ip(), dst.ip()) {
-                    return; // lost in flight
-                }
-                let Some(handler) = handler.upgrade() else {
-                    return;
-                };
-                env.count();
-                let resp = handler.handle(from, req).await;
-                let _ = tx.send((resp, Instant::now() + env.one_way()));
-            });
-        }
-        // A request nobody runs (killed, or not listening yet) drops `tx`: wait out the timeout.
-        if let Some((resp, arrive)) = self.deadlines.wait(deadline, Some(rx)).await {
-            if arrive <= deadline {
-                tokio::time::sleep_until(arrive).await;
-                if !self.env.link_cut(dst.ip(), self.me.ip()) {
-                    self.env.count();
-                    return Ok(resp);
-                }
-            }
-            // Lost or too late: the caller hears nothing before its read timeout.
-            self.deadlines.wait::<()>(deadline, None).await;
-        }
-        Err(NetError::ReadTimeout)
+    ) -> Call<'_> {
+        Call::new(self, dst, req, connect_timeout, read_timeout)
     }
 
     /// A TCP health probe of a service instance (not a simulated node): the connection is
@@ -304,19 +270,7 @@ impl Net {
             }
             s.one_way()
         };
-        let Some(Peer { node, handler }) = self.env.peer(dst) else {
-            return;
-        };
-        let (env, from, arrive) = (self.env.clone(), self.me, Instant::now() + delay);
-        node.spawn(async move {
-            tokio::time::sleep_until(arrive).await;
-            if env.link_cut(from.ip(), dst.ip()) {
-                return;
-            }
-            if let Some(handler) = handler.upgrade() {
-                env.count();
-                handler.datagram(from, d);
-            }
-        });
+        let letter = Letter::Datagram { from: self.me, d };
+        self.env.send(dst, self.time.now_instant() + delay, letter);
     }
 }

@@ -153,9 +153,8 @@ impl World {
             }
             Fault::Latency(lo, hi) => {
                 let (lo, hi) = (*lo, *hi);
-                self.env.update(|s| {
-                    s.latency = lo..hi.max(lo + std::time::Duration::from_micros(1))
-                });
+                self.env
+                    .update(|s| s.latency = lo..hi.max(lo + std::time::Duration::from_micros(1)));
                 crate::emit!(
                     "fault.latency",
                     "-",

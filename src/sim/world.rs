@@ -126,7 +126,6 @@ impl World {
                 })
                 .build()
                 .id();
-            env.set_node(addr.ip(), id);
             nodes.push(NodeInfo {
                 name: name.clone(),
                 addr,
@@ -162,7 +161,6 @@ impl World {
                 })
                 .build()
                 .id();
-            env.set_node(addr.ip(), id);
             nodes.push(NodeInfo {
                 name: c.name.clone(),
                 addr,
