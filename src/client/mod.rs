@@ -95,7 +95,7 @@ impl NamingClient {
             host: Mutex::default(),
         });
         // The push receiver shares the node's endpoint; its port is the udpPort sent in queries.
-        client.ctx.net.serve(client.clone(), 1);
+        client.ctx.net.serve(client.clone());
         client
     }
 

@@ -2,8 +2,11 @@
 //! clock, and its disk. The simulation harness owns the shared [`NetEnv`] and the disks; the
 //! Nacos code only calls these APIs and never learns it is simulated.
 
+mod call;
 pub mod clock;
+mod deadline;
 pub mod disk;
+mod inbox;
 pub mod net;
 
 pub use clock::Clock;

@@ -1,28 +1,40 @@
-//! Request/response and datagrams over madsim's network.
+//! Request/response and datagrams between simulated nodes.
 //!
 //! Requests behave like Nacos's HTTP calls: a crashed process refuses the connection at once, a
 //! cut link (partition, isolation, one-way) makes the connect time out, and a node that accepts
-//! but does not answer (paused, or a reply lost to a new cut) makes the read time out. Datagrams
-//! (UDP push and acks, §10) may also be lost at the configured rate.
+//! but does not answer (paused, killed after accepting, or a reply lost to a new cut) makes the
+//! read time out. Datagrams (UDP push and acks, §10) may also be lost at the configured rate.
 //!
-//! One endpoint per node and one message tag: replies are matched to calls through our own table,
-//! which forgets a call when it times out, so late replies are dropped instead of piling up in
-//! madsim's mailbox (which is scanned linearly). Several receive loops share the endpoint.
+//! Delivery is direct: a message waits in the destination process's inbox until its one-way
+//! delay has passed, and the inbox task, which runs on the destination node, hands it to the
+//! handler (see [`super::inbox`]). madsim's scheduler is thus what stops a killed process from
+//! answering (its tasks never run again) and a paused one from answering before it resumes.
+//! A link is judged when a call connects and again when each message is taken from the inbox
+//! (when it lands, or when a paused process resumes): a message whose link was cut meanwhile is
+//! lost. The shared [`NetEnv`] holds the fault state, the link latency and the inbox listening
+//! at each address.
 
+pub use super::call::Call;
+use super::deadline::Deadlines;
+use super::inbox::{Inbox, Letter};
 use crate::wire::{Datagram, Request, Response};
+use madsim::rand::Rng;
+use madsim::time::TimeHandle;
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 use std::future::Future;
 use std::net::{IpAddr, SocketAddr};
+use std::ops::Range;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, Weak};
 use std::time::Duration;
-use tokio::sync::oneshot;
+use tokio::time::Instant;
 
-use madsim::net::Endpoint;
-
-const TAG: u64 = 0x6e61_636f_7331; // "nacos1"
+/// Time spent in each end's network stack, on top of the link latency. madsim's endpoints slept
+/// their minimum sleep (1 ms) on every send and every receive; keeping it leaves round trips
+/// where they were (one way = 2 ms + a draw from the link latency, 3–12 ms by default).
+pub(super) const STACK: Duration = Duration::from_millis(1);
 
 /// Why a call failed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -45,15 +57,19 @@ impl fmt::Display for NetError {
     }
 }
 
-/// The network conditions every node shares, set by the harness's fault injector and read by
-/// [`Net`] to decide how a connection attempt ends. madsim's own clogs drop the messages; this
-/// mirror tells a refused connection from a timed-out one.
-#[derive(Default, Debug)]
+/// The network every node shares: fault state set by the harness's fault injector, and the
+/// processes listening at each address.
+#[derive(Default)]
 pub struct NetEnv {
     state: Mutex<EnvState>,
+    /// The inbox of the process listening at each address: registered when it boots, removed
+    /// when it crashes.
+    inboxes: Mutex<BTreeMap<SocketAddr, Weak<Inbox>>>,
+    /// Messages delivered (requests, replies and datagrams).
+    delivered: AtomicU64,
 }
 
-#[derive(Default, Debug, Clone)]
+#[derive(Debug, Clone)]
 pub struct EnvState {
     /// Addresses whose process is down (crashed, not yet restarted).
     pub down: BTreeSet<IpAddr>,
@@ -63,6 +79,43 @@ pub struct EnvState {
     pub datagram_loss: f64,
     /// `ip:port` of service instances whose port stopped answering (fault `port_down`).
     pub closed_ports: BTreeSet<String>,
+    /// The link latency range a message's delay is drawn from (fault `latency`).
+    pub latency: Range<Duration>,
+}
+
+impl Default for EnvState {
+    fn default() -> Self {
+        EnvState {
+            down: BTreeSet::new(),
+            cut: BTreeSet::new(),
+            datagram_loss: 0.0,
+            closed_ports: BTreeSet::new(),
+            // madsim's default link latency, which this network used to go through.
+            latency: madsim::net::Config::default().send_latency,
+        }
+    }
+}
+
+impl EnvState {
+    fn link_cut(&self, a: IpAddr, b: IpAddr) -> bool {
+        !self.cut.is_empty() && a != b && self.cut.contains(&(a, b))
+    }
+
+    /// One message's delay from send to delivery.
+    fn one_way(&self) -> Duration {
+        let link = madsim::rand::thread_rng().gen_range(self.latency.clone());
+        STACK + link + STACK
+    }
+}
+
+/// How a connection attempt ends.
+pub(super) enum Connect {
+    /// The link is cut in either direction: the TCP handshake cannot complete.
+    Cut,
+    /// The process is down: the peer's kernel answers with a RST.
+    Refused,
+    /// Connected; the request leaves now and lands after `delay` (if anyone listens).
+    Open { delay: Duration },
 }
 
 impl NetEnv {
@@ -74,17 +127,63 @@ impl NetEnv {
         self.state.lock().unwrap().clone()
     }
 
-    fn link_cut(&self, a: IpAddr, b: IpAddr) -> bool {
-        let s = self.state.lock().unwrap();
-        s.cut.contains(&(a, b))
+    /// The process at `addr` stopped (crash): nothing listens there until it boots again.
+    pub fn unlisten(&self, addr: SocketAddr) {
+        self.inboxes.lock().unwrap().remove(&addr);
     }
 
-    fn is_down(&self, a: IpAddr) -> bool {
-        self.state.lock().unwrap().down.contains(&a)
+    /// Messages delivered so far (requests, replies and datagrams).
+    pub fn delivered(&self) -> u64 {
+        self.delivered.load(Ordering::Relaxed)
     }
 
-    fn datagram_loss(&self) -> f64 {
-        self.state.lock().unwrap().datagram_loss
+    pub(super) fn count(&self) {
+        self.delivered.fetch_add(1, Ordering::Relaxed);
+    }
+
+    pub(super) fn link_cut(&self, a: IpAddr, b: IpAddr) -> bool {
+        self.state.lock().unwrap().link_cut(a, b)
+    }
+
+    pub(super) fn one_way(&self) -> Duration {
+        self.state.lock().unwrap().one_way()
+    }
+
+    fn inbox(&self, addr: SocketAddr) -> Option<Arc<Inbox>> {
+        self.inboxes.lock().unwrap().get(&addr)?.upgrade()
+    }
+
+    pub(super) fn connect(&self, from: IpAddr, to: SocketAddr) -> Connect {
+        let delay = {
+            let s = self.state.lock().unwrap();
+            // A TCP handshake needs both directions.
+            if s.link_cut(from, to.ip()) || s.link_cut(to.ip(), from) {
+                return Connect::Cut;
+            }
+            if s.down.contains(&to.ip()) {
+                return Connect::Refused;
+            }
+            s.one_way()
+        };
+        Connect::Open { delay }
+    }
+
+    /// Puts a letter on the wire to `dst`, landing at `arrive`. It goes to the inbox listening
+    /// at `dst` now (a process that dies meanwhile loses it); when none listens yet (a process
+    /// still booting), the letter is held until it lands and goes to whoever listens then.
+    pub(super) fn send(self: &Arc<Self>, dst: SocketAddr, arrive: Instant, letter: Letter) {
+        match self.inbox(dst) {
+            Some(inbox) => inbox.post(arrive, letter),
+            None => {
+                let env = self.clone();
+                tokio::spawn(async move {
+                    tokio::time::sleep_until(arrive).await;
+                    if let Some(inbox) = env.inbox(dst) {
+                        inbox.post(arrive, letter);
+                    }
+                });
+            }
+        }
     }
 }
 
@@ -96,33 +195,28 @@ pub trait Handler: Send + Sync + 'static {
     fn datagram(self: Arc<Self>, from: SocketAddr, d: Datagram);
 }
 
-enum Envelope {
-    Req { id: u64, req: Request },
-    Resp { id: u64, resp: Response },
-    Dgram(Datagram),
-}
-
 /// One node's network endpoint.
 pub struct Net {
-    ep: Endpoint,
-    me: SocketAddr,
-    env: Arc<NetEnv>,
-    pending: Mutex<BTreeMap<u64, oneshot::Sender<Response>>>,
-    next_id: AtomicU64,
-    sent: AtomicU64,
+    pub(super) me: SocketAddr,
+    pub(super) env: Arc<NetEnv>,
+    pub(super) time: TimeHandle,
+    /// Read timeouts of this node's calls in flight.
+    pub(super) deadlines: Arc<Deadlines>,
+    /// This process's inbox, once it serves.
+    inbox: Mutex<Option<Arc<Inbox>>>,
 }
 
 impl Net {
-    /// Binds the node's endpoint at `addr`.
+    /// Binds the node's endpoint at `addr` (from inside the booting node; takes one stack delay).
     pub async fn bind(addr: SocketAddr, env: Arc<NetEnv>) -> std::io::Result<Arc<Net>> {
-        let ep = Endpoint::bind(addr).await?;
+        tokio::time::sleep(STACK).await;
+        let time = TimeHandle::current();
         Ok(Arc::new(Net {
-            ep,
             me: addr,
             env,
-            pending: Mutex::new(BTreeMap::new()),
-            next_id: AtomicU64::new(1),
-            sent: AtomicU64::new(0),
+            deadlines: Deadlines::start(time.clone()),
+            time,
+            inbox: Mutex::default(),
         }))
     }
 
@@ -130,79 +224,28 @@ impl Net {
         self.me
     }
 
-    /// Messages this endpoint has sent (requests, replies and datagrams).
-    pub fn sent_count(&self) -> u64 {
-        self.sent.load(Ordering::Relaxed)
+    /// Starts listening: requests and datagrams to this address go to `handler`, run on this
+    /// node (the boot calling this), until the process crashes.
+    pub fn serve(self: &Arc<Self>, handler: Arc<dyn Handler>) {
+        let inbox = Inbox::open(self.me, self.env.clone(), Arc::downgrade(&handler));
+        self.env
+            .inboxes
+            .lock()
+            .unwrap()
+            .insert(self.me, Arc::downgrade(&inbox));
+        *self.inbox.lock().unwrap() = Some(inbox);
     }
 
-    /// Starts `loops` receive loops that hand requests and datagrams to `handler`.
-    pub fn serve(self: &Arc<Self>, handler: Arc<dyn Handler>, loops: usize) {
-        for _ in 0..loops.max(1) {
-            let net = self.clone();
-            let handler = handler.clone();
-            tokio::spawn(async move {
-                while let Ok((payload, from)) = net.ep.recv_from_raw(TAG).await {
-                    let Ok(env) = payload.downcast::<Envelope>() else {
-                        continue;
-                    };
-                    match *env {
-                        Envelope::Req { id, req } => {
-                            let fut = handler.clone().handle(from, req);
-                            let net = net.clone();
-                            tokio::spawn(async move {
-                                let resp = fut.await;
-                                net.raw_send(from, Envelope::Resp { id, resp }).await;
-                            });
-                        }
-                        Envelope::Resp { id, resp } => {
-                            let tx = net.pending.lock().unwrap().remove(&id);
-                            if let Some(tx) = tx {
-                                let _ = tx.send(resp);
-                            }
-                        }
-                        Envelope::Dgram(d) => handler.clone().datagram(from, d),
-                    }
-                }
-            });
-        }
-    }
-
-    async fn raw_send(&self, dst: SocketAddr, env: Envelope) {
-        self.sent.fetch_add(1, Ordering::Relaxed);
-        // A send only fails when the socket is gone (the node is being killed): nothing to do.
-        let _ = self.ep.send_to_raw(dst, TAG, Box::new(env)).await;
-    }
-
-    /// One HTTP-like call with Nacos's connect and read timeouts.
-    pub async fn call(
+    /// One HTTP-like call with Nacos's connect and read timeouts. Nothing happens before the
+    /// returned future is first polled.
+    pub fn call(
         &self,
         dst: SocketAddr,
         req: Request,
         connect_timeout: Duration,
         read_timeout: Duration,
-    ) -> Result<Response, NetError> {
-        let (a, b) = (self.me.ip(), dst.ip());
-        // A TCP handshake needs both directions.
-        if a != b && (self.env.link_cut(a, b) || self.env.link_cut(b, a)) {
-            tokio::time::sleep(connect_timeout).await;
-            return Err(NetError::ConnectTimeout);
-        }
-        if self.env.is_down(b) {
-            // The peer's kernel answers the SYN with a RST: one round trip.
-            tokio::time::sleep(Duration::from_millis(2)).await;
-            return Err(NetError::Refused);
-        }
-        let id = self.next_id.fetch_add(1, Ordering::Relaxed);
-        let (tx, rx) = oneshot::channel();
-        self.pending.lock().unwrap().insert(id, tx);
-        self.raw_send(dst, Envelope::Req { id, req }).await;
-        match tokio::time::timeout(read_timeout, rx).await {
-            Ok(Ok(resp)) => Ok(resp),
-            _ => {
-                self.pending.lock().unwrap().remove(&id);
-                Err(NetError::ReadTimeout)
-            }
-        }
+    ) -> Call<'_> {
+        Call::new(self, dst, req, connect_timeout, read_timeout)
     }
 
     /// A TCP health probe of a service instance (not a simulated node): the connection is
@@ -220,10 +263,14 @@ impl Net {
 
     /// Sends one UDP datagram; it may be lost (fault `loss`) or dropped by a cut link.
     pub async fn send_datagram(&self, dst: SocketAddr, d: Datagram) {
-        let loss = self.env.datagram_loss();
-        if loss > 0.0 && madsim::rand::random::<f64>() < loss {
-            return;
-        }
-        self.raw_send(dst, Envelope::Dgram(d)).await;
+        let delay = {
+            let s = self.env.state.lock().unwrap();
+            if s.datagram_loss > 0.0 && madsim::rand::random::<f64>() < s.datagram_loss {
+                return;
+            }
+            s.one_way()
+        };
+        let letter = Letter::Datagram { from: self.me, d };
+        self.env.send(dst, self.time.now_instant() + delay, letter);
     }
 }

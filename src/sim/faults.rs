@@ -1,6 +1,6 @@
 //! Faults applied to the simulated world: crashes, restarts, pauses, partitions of every shape,
-//! datagram loss and latency. Links are cut with madsim's `clog_link` (which drops the messages)
-//! and mirrored into the shared [`NetEnv`] (which tells a refused connection from a timed-out one).
+//! datagram loss and latency. Network faults go into the shared [`NetEnv`](crate::io::NetEnv)
+//! the transport reads; processes are killed, restarted, paused and resumed through madsim.
 
 use super::world::World;
 use crate::scenario::Fault;
@@ -140,10 +140,6 @@ impl World {
                 );
             }
             Fault::Heal => {
-                let all: Vec<(usize, usize)> = self.cuts.iter().copied().collect();
-                for (a, b) in all {
-                    self.net.unclog_link(self.nodes[a].id, self.nodes[b].id);
-                }
                 self.cuts.clear();
                 self.env.update(|s| s.cut.clear());
                 crate::emit!("fault.heal", "-");
@@ -196,9 +192,8 @@ impl World {
             Fault::Latency(lo, hi) => {
                 let (lo, hi) = (*lo, *hi);
                 self.latency = lo..hi;
-                self.net.update_config(|c| {
-                    c.send_latency = lo..hi.max(lo + std::time::Duration::from_micros(1))
-                });
+                self.env
+                    .update(|s| s.latency = lo..hi.max(lo + std::time::Duration::from_micros(1)));
                 crate::emit!(
                     "fault.latency",
                     "-",
@@ -248,7 +243,6 @@ impl World {
     fn cut(&mut self, links: impl IntoIterator<Item = (usize, usize)>) {
         for (a, b) in links {
             if self.cuts.insert((a, b)) {
-                self.net.clog_link(self.nodes[a].id, self.nodes[b].id);
                 let (ia, ib) = (self.nodes[a].addr.ip(), self.nodes[b].addr.ip());
                 self.env.update(|s| {
                     s.cut.insert((ia, ib));
@@ -263,10 +257,11 @@ impl World {
             self.nodes[i].up = false;
             self.nodes[i].paused = false;
             self.nodes[i].slot.clear();
-            let ip = self.nodes[i].addr.ip();
+            let addr = self.nodes[i].addr;
             self.env.update(|s| {
-                s.down.insert(ip);
+                s.down.insert(addr.ip());
             });
+            self.env.unlisten(addr);
         }
     }
 

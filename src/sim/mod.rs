@@ -45,7 +45,7 @@ pub fn run(sc: &Scenario, seed: u64) -> (Outcome, RunStats) {
                     let w = world.lock().unwrap();
                     let convergence = convergence_check(&sc2, &w);
                     let raft = raft_checks(&sc2, &w, &log2.snapshot());
-                    let messages = w.net.stat().msg_count;
+                    let messages = w.env.delivered();
                     let events = log2.take();
                     let mut checks = check::evaluate(&sc2.expects, &samples, &events);
                     checks.extend(convergence);

@@ -8,7 +8,6 @@ use crate::io::{Clock, Disk, Net, NetEnv, NodeCtx};
 use crate::model::keys;
 use crate::scenario::{Action, ClientOp, Expect, Scenario, ServiceRef, ViewTarget, When};
 use crate::server::Server;
-use madsim::net::NetSim;
 use madsim::runtime::Handle;
 use madsim::task::NodeId;
 use std::collections::{BTreeMap, BTreeSet};
@@ -79,7 +78,6 @@ pub struct NodeInfo {
 
 pub struct World {
     pub handle: Handle,
-    pub net: Arc<NetSim>,
     pub env: Arc<NetEnv>,
     pub nodes: Vec<NodeInfo>,
     by_name: BTreeMap<String, usize>,
@@ -103,7 +101,6 @@ impl World {
     /// Builds every node of the scenario and boots it.
     pub fn build(sc: &Scenario) -> World {
         let handle = Handle::current();
-        let net = NetSim::current();
         let env = Arc::new(NetEnv::default());
         let cfg = Arc::new(sc.config.clone());
         let members: Vec<SocketAddr> = (0..sc.servers.len())
@@ -183,7 +180,6 @@ impl World {
             .collect();
         World {
             handle,
-            net,
             env,
             nodes,
             by_name,

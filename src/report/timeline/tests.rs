@@ -152,14 +152,24 @@ fn raft_leaders_are_marked_with_their_term_and_anomalies_where_they_happened() {
     let svg = render_svg(&o);
     assert!(!rects_titled(&svg, "s1: leader (elected in term 1)").is_empty());
     assert!(!rects_titled(&svg, "s3: leader (elected in term 2)").is_empty());
-    // dirty_write names "failed on s1 at 58.006s": a point there, not only at the run's end.
+    // dirty_write names "failed on s1 at <t>": a point there, not only at the run's end.
+    let detail = o
+        .events
+        .iter()
+        .find(|e| e.kind == "anomaly.dirty_write")
+        .and_then(|e| e.get("detail"))
+        .expect("the scenario's dirty write")
+        .to_string();
+    let at = detail.split("failed on s1 at ").nth(1).unwrap();
+    let at = &at[..at.find('s').unwrap()];
+    let t_us = (at.parse::<f64>().unwrap() * 1e6).round() as u64;
     let m = Model::new(&o);
     let s1 = m.lanes.iter().position(|l| l.name == "s1").unwrap();
     assert!(m
         .anomalies
         .iter()
-        .any(|p| p.label == "dirty_write" && p.t == 58_006_000 && p.lanes == vec![s1]));
-    assert!(svg.contains("anomaly dirty_write at 58.006s"));
+        .any(|p| p.label == "dirty_write" && p.t == t_us && p.lanes == vec![s1]));
+    assert!(svg.contains(&format!("anomaly dirty_write at {at}s")));
 }
 
 #[test]

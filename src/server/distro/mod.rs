@@ -8,7 +8,9 @@ pub mod verify;
 use crate::model::keys::distro_hash;
 use crate::server::Server;
 use crate::wire::{Request, Response, UserAgent};
+use std::future::Future;
 use std::net::SocketAddr;
+use std::pin::Pin;
 use std::sync::{Arc, Mutex};
 
 /// DistroMapper: which server owns a service.
@@ -55,8 +57,14 @@ impl DistroMapper {
 impl Server {
     /// DistroFilter (§5): a `@CanDistro` request for a service this node does not own is proxied
     /// once to the owner; a request already forwarded by a peer gets 400 (never a second hop);
-    /// an unreachable owner gives 500. `None` = handle it here.
-    pub(crate) async fn distro_filter(self: &Arc<Self>, req: &Request) -> Option<Response> {
+    /// an unreachable owner gives 500. `None` = handle it here; otherwise the answer to await.
+    /// The decision is made at once and only a forward allocates its future: the future of
+    /// every request contains this one's caller, and a forward's state (a whole call) would
+    /// double its size.
+    pub(crate) fn distro_filter<'a>(
+        self: &'a Arc<Self>,
+        req: &'a Request,
+    ) -> Option<Pin<Box<dyn Future<Output = Response> + Send + 'a>>> {
         if !req.api.can_distro() {
             return None;
         }
@@ -64,11 +72,12 @@ impl Server {
         if self.mapper.responsible(&svc) {
             return None;
         }
+        Some(Box::pin(self.distro_forward(req, svc)))
+    }
+
+    async fn distro_forward(self: &Arc<Self>, req: &Request, svc: String) -> Response {
         if req.ua == UserAgent::Server {
-            return Some(Response::error(
-                400,
-                "receive invalid redirect request from peer",
-            ));
+            return Response::error(400, "receive invalid redirect request from peer");
         }
         let target = self.mapper.map_srv(&svc);
         let cfg = &self.ctx.cfg;
@@ -103,7 +112,7 @@ impl Server {
                 status = resp.status
             );
         }
-        Some(resp)
+        resp
     }
 }
 
