@@ -29,7 +29,7 @@ type Finished = (Finals, Vec<check::Check>, u64, Vec<trace::Event>);
 /// failed outcome carrying the message, with the repro command.
 pub fn run(sc: &Scenario, seed: u64) -> (Outcome, RunStats) {
     let (drawn, chaos_lines) = with_chaos(sc, seed);
-    let sc = &drawn;
+    let sc: &Scenario = &drawn;
     let log = Log::default();
     let finals: Arc<Mutex<Option<Finished>>> = Arc::default();
     let (sc2, log2, finals2) = (sc.clone(), log.clone(), finals.clone());
@@ -108,9 +108,9 @@ pub fn run(sc: &Scenario, seed: u64) -> (Outcome, RunStats) {
 
 /// The scenario with its `[chaos]` schedule drawn for this seed and merged into its steps
 /// (after the file's own steps at the same moment), and the schedule's description.
-pub fn with_chaos(sc: &Scenario, seed: u64) -> (Scenario, Vec<String>) {
+pub fn with_chaos(sc: &Scenario, seed: u64) -> (std::borrow::Cow<'_, Scenario>, Vec<String>) {
     let Some(spec) = &sc.chaos else {
-        return (sc.clone(), Vec::new());
+        return (std::borrow::Cow::Borrowed(sc), Vec::new());
     };
     let clients: Vec<String> = sc.clients.iter().map(|c| c.name.clone()).collect();
     let drawn = chaos::plan(spec, seed, &sc.servers, &clients);
@@ -123,13 +123,13 @@ pub fn with_chaos(sc: &Scenario, seed: u64) -> (Scenario, Vec<String>) {
             line: 0,
         }));
     out.steps.sort_by_key(|s| s.at);
-    (out, lines)
+    (std::borrow::Cow::Owned(out), lines)
 }
 
 /// The scenario as it runs with `seed`: its chaos drawn into plain steps, and `seed` as its
 /// seed, so written out (`scenario_toml`) it reproduces the run on its own.
 pub fn materialize(sc: &Scenario, seed: u64) -> Scenario {
-    let (mut out, _) = with_chaos(sc, seed);
+    let mut out = with_chaos(sc, seed).0.into_owned();
     out.chaos = None;
     out.seed = seed;
     out

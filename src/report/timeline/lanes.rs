@@ -66,13 +66,7 @@ impl Svg<'_> {
         };
         for s in &lane.shades {
             let (x0, x1) = (self.x(s.t0), self.x(s.t1));
-            let title = format!(
-                "{}: {} from {} to {}",
-                lane.name,
-                s.label,
-                secs(s.t0),
-                secs(s.t1)
-            );
+            let title = span_title(lane, s);
             let attrs = match s.kind {
                 SpanKind::Down => "fill=\"url(#hatch-down)\" class=\"down\"".to_string(),
                 SpanKind::Paused => "fill=\"url(#hatch-pause)\" class=\"paused\"".to_string(),
@@ -118,13 +112,7 @@ impl Svg<'_> {
     pub(super) fn roles(&mut self, y: f64, lane: &Lane) {
         for s in &lane.roles {
             let (x0, x1) = (self.x(s.t0), self.x(s.t1));
-            let title = format!(
-                "{}: {} from {} to {}",
-                lane.name,
-                s.label,
-                secs(s.t0),
-                secs(s.t1)
-            );
+            let title = span_title(lane, s);
             let (attrs, h) = match s.kind {
                 SpanKind::Leader => ("class=\"leader\"", 10.0),
                 _ => ("class=\"candidate\"", 4.0),
@@ -459,4 +447,15 @@ impl Svg<'_> {
         self.s.push_str("</g>");
         ly + 10.0
     }
+}
+
+/// The tooltip of a shade or role span on a lane.
+fn span_title(lane: &Lane, s: &Span) -> String {
+    format!(
+        "{}: {} from {} to {}",
+        lane.name,
+        s.label,
+        secs(s.t0),
+        secs(s.t1)
+    )
 }
