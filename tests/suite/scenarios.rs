@@ -25,7 +25,7 @@ fn every_scenario_passes_and_matches_its_snapshot() {
             failed.push(format!("{}:\n{}", path.display(), outcome.to_text(true)));
         }
         insta::with_settings!({
-            snapshot_path => "../snapshots",
+            snapshot_path => "../../snapshots",
             prepend_module_to_snapshot => false,
             omit_expression => true,
             description => sc.about.clone(),
