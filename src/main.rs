@@ -92,6 +92,8 @@ enum Cmd {
     },
     /// Print every Nacos constant a scenario's [config] can override, with its default and spec section.
     Config,
+    /// Print every event kind with the fields it can carry (what `[[expect]] event` and `fields` accept).
+    Events,
     /// Measure simulation speed: S servers, N provider clients holding I ephemeral instances, M subscribers.
     Bench {
         /// Servers (one Distro cluster when more than one).
@@ -184,6 +186,18 @@ fn main() -> ExitCode {
                     d.get(k).unwrap_or_default(),
                     spec,
                     doc
+                );
+            }
+            ExitCode::SUCCESS
+        }
+        Cmd::Events => {
+            println!("{:<24} {:<44} when", "kind", "fields");
+            for k in nacos_sim::trace::KINDS {
+                println!(
+                    "{:<24} {:<44} {}",
+                    k.kind,
+                    k.fields.join(", "),
+                    k.doc.trim()
                 );
             }
             ExitCode::SUCCESS

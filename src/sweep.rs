@@ -77,7 +77,7 @@ impl SeedResult {
                 .checks
                 .iter()
                 .find(|c| !c.passed)
-                .map(|c| (c.name.clone(), c.detail.clone())),
+                .map(|c| (c.name.clone(), c.detail(crate::check::Precision::Ms))),
             repro: o.repro(),
             coverage: crate::check::coverage::count(&o.events),
         }

@@ -231,9 +231,16 @@ impl Api {
 pub struct Request {
     pub ua: UserAgent,
     pub api: Api,
-    /// Simulation-only annotation for the event log (e.g. `expired` on the beat check's own
-    /// DELETE). No Nacos rule reads it.
-    pub note: Option<String>,
+    /// Simulation-only annotation for the event log (the beat check's own DELETE is
+    /// [`Note::Expired`]). No Nacos rule reads it.
+    pub note: Option<Note>,
+}
+
+/// A simulation-only annotation of a request, for the event log.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Note {
+    /// The owner's beat check deletes an expired instance (§8): `instance.deleted reason=expired`.
+    Expired,
 }
 
 impl Request {

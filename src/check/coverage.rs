@@ -1,7 +1,7 @@
 //! Rare-event coverage (issue 5): which interesting behaviours a run reached, and how often, so
 //! a sweep can say what its seeds exercised and name what none of them reached.
 
-use crate::trace::Event;
+use crate::trace::{Ev, Event, HealthReason, NodeState};
 use std::collections::BTreeMap;
 
 /// The behaviours counted, in the order a sweep reports them: (name, what it means).
@@ -86,28 +86,51 @@ pub const ITEMS: &[(&str, &str)] = &[
 /// Which item an event counts for, if any (the leader-change item needs the run's history and
 /// is counted in [`count`]).
 fn item(e: &Event) -> Option<&'static str> {
-    let field = |k: &str| e.get(k).unwrap_or("");
-    Some(match e.kind.as_str() {
-        "raft.publish" if field("result").starts_with("failed") => "raft.publish_failed",
-        "raft.delete" if field("reason").contains("beat") => "raft.beat_deleted_key",
-        "member.state" if field("to") == "SUSPICIOUS" => "member.suspicious",
-        "member.state" if field("to") == "DOWN" => "member.down",
-        "distro.sync" if field("result").starts_with("failed") => "distro.sync_failed",
-        "distro.verify" if field("result").starts_with("aborted") => "distro.verify_aborted",
-        "distro.load" if field("result").starts_with("failed") => "distro.load_failed",
-        "distro.forward" if field("status") == "400" => "distro.forward_refused",
-        "distro.forward" if field("status").starts_with('5') => "distro.forward_failed",
-        "instance.unhealthy" if e.get("since_beat_ms").is_some() => "instance.expired",
-        "instance.unhealthy" if field("reason") == "status_sync" => "instance.status_synced",
-        "instance.healthy" if field("reason") == "status_sync" => "instance.status_synced",
-        "instance.deleted" if field("reason") == "expired" => "instance.deleted_expired",
-        "client.request_failed" => "client.failover",
-        "client.reregister" => "client.reregister",
-        "push.failed" => "push.given_up",
-        "anomaly.two_leaders" => "anomaly.two_leaders",
-        "anomaly.dirty_write" => "anomaly.dirty_write",
-        "anomaly.lost_write" => "anomaly.lost_write",
-        "anomaly.divergence" => "anomaly.divergence",
+    Some(match &e.ev {
+        Ev::RaftPublish { result, .. } if !result.is_ok() => "raft.publish_failed",
+        Ev::RaftDelete {
+            reason: Some(_), ..
+        } => "raft.beat_deleted_key",
+        Ev::MemberState {
+            to: NodeState::Suspicious,
+            ..
+        } => "member.suspicious",
+        Ev::MemberState {
+            to: NodeState::Down,
+            ..
+        } => "member.down",
+        Ev::DistroSync { result, .. } if !result.is_ok() => "distro.sync_failed",
+        Ev::DistroVerify {
+            result: Some(_), ..
+        } => "distro.verify_aborted",
+        Ev::DistroLoad {
+            result: Some(r), ..
+        } if !r.is_ok() => "distro.load_failed",
+        Ev::DistroForward { status: 400, .. } => "distro.forward_refused",
+        Ev::DistroForward { status, .. } if (500..600).contains(status) => "distro.forward_failed",
+        Ev::InstanceUnhealthy {
+            since_beat_ms: Some(_),
+            ..
+        } => "instance.expired",
+        Ev::InstanceUnhealthy {
+            reason: Some(HealthReason::StatusSync),
+            ..
+        }
+        | Ev::InstanceHealthy {
+            reason: HealthReason::StatusSync,
+            ..
+        } => "instance.status_synced",
+        Ev::InstanceDeleted {
+            reason: HealthReason::Expired,
+            ..
+        } => "instance.deleted_expired",
+        Ev::ClientRequestFailed { .. } => "client.failover",
+        Ev::ClientReregister { .. } => "client.reregister",
+        Ev::PushFailed { .. } => "push.given_up",
+        Ev::AnomalyTwoLeaders { .. } => "anomaly.two_leaders",
+        Ev::AnomalyDirtyWrite { .. } => "anomaly.dirty_write",
+        Ev::AnomalyLostWrite { .. } => "anomaly.lost_write",
+        Ev::AnomalyDivergence { .. } => "anomaly.divergence",
         _ => return None,
     })
 }
@@ -115,10 +138,9 @@ fn item(e: &Event) -> Option<&'static str> {
 /// How many times each item happened in one run (items that did not happen are absent).
 pub fn count(events: &[Event]) -> BTreeMap<&'static str, u64> {
     let mut out: BTreeMap<&'static str, u64> = BTreeMap::new();
-    let mut leader: Option<&str> = None;
+    let mut leader: Option<std::net::SocketAddr> = None;
     for e in events {
-        if e.kind == "raft.leader" {
-            let l = e.get("leader").unwrap_or("");
+        if let Ev::RaftLeader { leader: l, .. } = e.ev {
             *out.entry("raft.leader_elected").or_default() += 1;
             if leader.is_some_and(|p| p != l) {
                 *out.entry("raft.leader_changed").or_default() += 1;
@@ -134,32 +156,63 @@ pub fn count(events: &[Event]) -> BTreeMap<&'static str, u64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::trace::Done;
 
-    fn ev(kind: &str, fields: &[(&str, &str)]) -> Event {
+    fn ev(ev: Ev) -> Event {
         Event {
             t_us: 0,
-            kind: kind.into(),
             node: "s1".into(),
-            fields: fields
-                .iter()
-                .map(|(k, v)| (k.to_string(), v.to_string()))
-                .collect(),
+            ev,
         }
     }
 
     #[test]
     fn events_count_for_their_items_and_a_leader_change_needs_a_different_leader() {
+        let (a, b) = (
+            "10.0.0.1:8848".parse().unwrap(),
+            "10.0.0.2:8848".parse().unwrap(),
+        );
+        let member = |to| Ev::MemberState {
+            peer: a,
+            from: NodeState::Up,
+            to,
+        };
+        let svc = || "s".to_string();
+        let inst = || "1.1.1.1:80".to_string();
         let events = vec![
-            ev("raft.leader", &[("leader", "a"), ("term", "1")]),
-            ev("raft.leader", &[("leader", "a"), ("term", "1")]),
-            ev("raft.leader", &[("leader", "b"), ("term", "2")]),
-            ev("member.state", &[("to", "DOWN")]),
-            ev("member.state", &[("to", "UP")]),
-            ev("instance.unhealthy", &[("since_beat_ms", "15001")]),
-            ev("instance.unhealthy", &[("reason", "status_sync")]),
-            ev("distro.forward", &[("status", "400")]),
-            ev("distro.sync", &[("result", "ok")]),
-            ev("distro.sync", &[("result", "failed: connect timed out")]),
+            ev(Ev::RaftLeader { leader: a, term: 1 }),
+            ev(Ev::RaftLeader { leader: a, term: 1 }),
+            ev(Ev::RaftLeader { leader: b, term: 2 }),
+            ev(member(NodeState::Down)),
+            ev(member(NodeState::Up)),
+            ev(Ev::InstanceUnhealthy {
+                service: svc(),
+                instance: inst(),
+                since_beat_ms: Some(15001),
+                reason: None,
+            }),
+            ev(Ev::InstanceUnhealthy {
+                service: svc(),
+                instance: inst(),
+                since_beat_ms: None,
+                reason: Some(HealthReason::StatusSync),
+            }),
+            ev(Ev::DistroForward {
+                service: svc(),
+                api: "POST /instance",
+                to: a,
+                status: 400,
+            }),
+            ev(Ev::DistroSync {
+                to: a,
+                keys: 1,
+                result: Done::Ok,
+            }),
+            ev(Ev::DistroSync {
+                to: a,
+                keys: 1,
+                result: Done::Failed("connect timed out".into()),
+            }),
         ];
         let c = count(&events);
         assert_eq!(c["raft.leader_elected"], 3);

@@ -1,380 +1,246 @@
-//! Expectations: view checks from samples taken during the run, event checks over the log,
-//! and the always-on checkers.
+//! Checks as data: each [`Check`] carries what was expected ([`Expected`]), what decided its
+//! verdict ([`Observed`]), and the verdict. The text and JSON outcomes, the snapshots and the
+//! timeline all read these values; the words of a check are made from them only when shown.
+//!
+//! `expect.rs` judges a scenario's `[[expect]]`s from samples and the event log; `always.rs`
+//! holds the policy of the always-on checkers (convergence, Raft safety) over a plain end-of-run
+//! value built by the harness.
 
+pub mod always;
 pub mod convergence;
 pub mod coverage;
+mod expect;
 pub mod raft;
+mod samples;
+mod text;
 
-use crate::config::fmt_duration;
-use crate::model::HostView;
-use crate::scenario::{Expect, ServiceRef, ViewTarget, When};
-use crate::trace::Event;
-use serde::Serialize;
+pub use always::{always_on, EndState};
+pub use expect::evaluate;
+pub use samples::{Observations, Sample, Samples};
+pub use text::Precision;
+
+use crate::trace::Anomaly;
+use serde::{Serialize, Serializer};
 use std::collections::{BTreeMap, BTreeSet};
-use std::sync::{Arc, Mutex};
-use std::time::Duration;
 
-/// Anomalies the always-on checkers can report (`anomaly.<kind>` events).
-pub const ANOMALIES: &[&str] = &["divergence", "two_leaders", "dirty_write", "lost_write"];
+/// The result of one check.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Check {
+    /// The `name` the scenario gave it, or words made from what it expects.
+    pub name: String,
+    /// Whether the name was given by the scenario (then the outcome also shows the expectation).
+    pub named: bool,
+    pub passed: bool,
+    pub expected: Expected,
+    pub observed: Observed,
+}
 
-/// One observed view: the `ip:port` set and the healthy subset.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Sample {
+impl Check {
+    /// A check of the scenario's: its name is the label if there is one, else generated.
+    pub fn new(
+        label: Option<&String>,
+        passed: bool,
+        expected: Expected,
+        observed: Observed,
+    ) -> Check {
+        Check {
+            name: label.cloned().unwrap_or_else(|| expected.describe()),
+            named: label.is_some(),
+            passed,
+            expected,
+            observed,
+        }
+    }
+
+    /// Not judged (an always-on checker that does not apply to this run); it does not fail it.
+    pub fn skipped(&self) -> bool {
+        matches!(self.observed, Observed::Skipped { .. })
+    }
+
+    /// What was observed, in words (the JSON `detail`).
+    pub fn detail(&self, p: Precision) -> String {
+        self.describe_observed(p)
+    }
+}
+
+/// A moment of the run, in milliseconds (JSON) or microseconds (in memory).
+fn as_ms<S: Serializer>(t_us: &u64, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_u64(t_us / 1000)
+}
+
+/// The view a check looks at.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Viewer {
+    /// A client's cached view.
+    Client(String),
+    /// A server's `/instance/list` view.
+    Server(String),
+}
+
+impl Viewer {
+    pub fn node(&self) -> &str {
+        match self {
+            Viewer::Client(n) | Viewer::Server(n) => n,
+        }
+    }
+}
+
+/// When a view expectation must hold (times in ms).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(tag = "mode", rename_all = "snake_case")]
+pub enum Timing {
+    At {
+        at_ms: u64,
+    },
+    /// At some moment of the window.
+    Within {
+        from_ms: u64,
+        to_ms: u64,
+    },
+    /// At every moment of the window.
+    Always {
+        from_ms: u64,
+        to_ms: u64,
+    },
+}
+
+impl Timing {
+    /// The window, in µs (a point for `At`).
+    pub fn window_us(&self) -> (u64, u64) {
+        match *self {
+            Timing::At { at_ms } => (at_ms * 1000, at_ms * 1000),
+            Timing::Within { from_ms, to_ms } | Timing::Always { from_ms, to_ms } => {
+                (from_ms * 1000, to_ms * 1000)
+            }
+        }
+    }
+}
+
+/// The always-on checkers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Invariant {
+    /// Servers converge once faults heal, after this quiet period.
+    Convergence { quiet_ms: u64 },
+    /// The anomaly must not be found.
+    No(Anomaly),
+}
+
+/// What a check expects, as data.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Expected {
+    View {
+        viewer: Viewer,
+        /// The service as written (`orders`, or `group@@orders`).
+        service: String,
+        clusters: Vec<String>,
+        instances: Option<BTreeSet<String>>,
+        healthy: Option<BTreeSet<String>>,
+        when: Timing,
+    },
+    Event {
+        event: String,
+        /// `true`: no matching event may happen.
+        never: bool,
+        node: Option<String>,
+        service: Option<String>,
+        instance: Option<String>,
+        /// Further fields that must equal these values.
+        fields: BTreeMap<String, String>,
+        /// In ms; `None` = the whole run.
+        window: Option<(u64, u64)>,
+    },
+    /// `anomaly = "..."`: the checker must report it.
+    Anomaly { anomaly: Anomaly },
+    /// An always-on checker.
+    Invariant { invariant: Invariant },
+    /// The simulation must not panic.
+    NoPanic,
+}
+
+/// One view as sampled: the `ip:port` set and the healthy subset.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SeenView {
     pub instances: BTreeSet<String>,
     pub healthy: BTreeSet<String>,
 }
 
-impl Sample {
-    pub fn of(hosts: &[HostView]) -> Sample {
-        Sample {
-            instances: hosts.iter().map(|h| h.ip_port()).collect(),
-            healthy: hosts
-                .iter()
-                .filter(|h| h.healthy)
-                .map(|h| h.ip_port())
-                .collect(),
-        }
-    }
-}
-
-/// Observations of one expectation: (virtual time, the view or None when the node was down).
-pub type Observations = Vec<(Duration, Option<Sample>)>;
-
-/// Samples per expectation index.
-#[derive(Clone, Default)]
-pub struct Samples(Arc<Mutex<BTreeMap<usize, Observations>>>);
-
-impl Samples {
-    pub fn push(&self, k: usize, t: Duration, s: Option<Sample>) {
-        self.0.lock().unwrap().entry(k).or_default().push((t, s));
-    }
-    pub fn is_empty(&self, k: usize) -> bool {
-        self.0.lock().unwrap().get(&k).is_none_or(|v| v.is_empty())
-    }
-
-    fn get(&self, k: usize) -> Observations {
-        self.0.lock().unwrap().get(&k).cloned().unwrap_or_default()
-    }
-}
-
-/// The result of one check.
+/// An event a check matched.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Check {
-    pub name: String,
-    pub passed: bool,
-    pub detail: String,
+pub struct Seen {
+    #[serde(rename = "t_ms", serialize_with = "as_ms")]
+    pub t_us: u64,
+    pub node: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub instance: Option<String>,
 }
 
-fn set(s: &BTreeSet<String>) -> String {
-    format!("[{}]", s.iter().cloned().collect::<Vec<_>>().join(", "))
+/// Where and when a finding happened (a node's lane at a moment).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Point {
+    #[serde(rename = "t_ms", serialize_with = "as_ms")]
+    pub t_us: u64,
+    pub node: String,
 }
 
-fn svc_name(r: &ServiceRef) -> String {
-    let mut s = if r.group == crate::model::keys::DEFAULT_GROUP {
-        r.service.clone()
-    } else {
-        format!("{}@@{}", r.group, r.service)
-    };
-    if !r.clusters.is_empty() {
-        s = format!("{s} (clusters {})", r.clusters.join(","));
-    }
-    s
+/// One finding of an always-on checker, with the events behind it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Finding {
+    pub anomaly: Anomaly,
+    /// The finding in words (also the `detail` of its `anomaly.*` event).
+    pub text: String,
+    /// The events it rests on: where and when.
+    pub points: Vec<Point>,
 }
 
-fn when_text(w: &When) -> String {
-    match w {
-        When::At(t) => format!("at {}", fmt_duration(*t)),
-        When::Within(a, b) => format!("within [{}, {}]", fmt_duration(*a), fmt_duration(*b)),
-        When::Always(a, b) => format!("always in [{}, {}]", fmt_duration(*a), fmt_duration(*b)),
-    }
+/// What decided a check.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Observed {
+    /// The deciding sample of a view: the first that held (`within`), the first that broke
+    /// (`always`), the one at the time (`at`), or the last one when none held. `view` is `None`
+    /// when the node was down.
+    Sample {
+        #[serde(rename = "t_ms", serialize_with = "as_ms")]
+        t_us: u64,
+        view: Option<SeenView>,
+        /// Samples taken in the window.
+        samples: usize,
+    },
+    /// No sample: the run ended before the expectation's time.
+    NoSample,
+    /// Matching events: in the window (`matched`) and outside it (`outside`).
+    Events {
+        matched: Vec<Seen>,
+        outside: Vec<Seen>,
+    },
+    /// The always-on checker's findings (none when it passed).
+    Findings {
+        findings: Vec<Finding>,
+        /// When the checker ran (the end of the run).
+        #[serde(rename = "t_ms", serialize_with = "as_ms")]
+        t_us: u64,
+    },
+    /// Convergence held: this many servers agree on every service.
+    Agreement { servers: usize },
+    /// The checker did not apply to this run.
+    Skipped { reason: String },
+    /// The simulation panicked with this message.
+    Panic { message: String },
 }
 
-fn describe(s: &Option<Sample>) -> String {
-    match s {
-        None => "node down".into(),
-        Some(s) => format!(
-            "instances {} healthy {}",
-            set(&s.instances),
-            set(&s.healthy)
-        ),
-    }
-}
-
-/// Evaluates every expectation of the scenario.
-pub fn evaluate(expects: &[Expect], samples: &Samples, events: &[Event]) -> Vec<Check> {
-    expects
-        .iter()
-        .enumerate()
-        .map(|(k, e)| match e {
-            Expect::View {
-                label,
-                target,
-                service,
-                instances,
-                healthy,
-                when,
-                ..
-            } => {
-                let who = match target {
-                    ViewTarget::Client(c) => format!("client {c}"),
-                    ViewTarget::Server(s) => format!("server {s}"),
-                };
-                let mut want = vec![];
-                if let Some(i) = instances {
-                    want.push(format!("instances {}", set(i)));
-                }
-                if let Some(h) = healthy {
-                    want.push(format!("healthy {}", set(h)));
-                }
-                let name = label.clone().unwrap_or_else(|| {
-                    format!(
-                        "{who} sees {} {} {}",
-                        svc_name(service),
-                        want.join(" "),
-                        when_text(when)
-                    )
-                });
-                let matches = |s: &Option<Sample>| match s {
-                    None => false,
-                    Some(s) => {
-                        instances.as_ref().is_none_or(|i| *i == s.instances)
-                            && healthy.as_ref().is_none_or(|h| *h == s.healthy)
-                    }
-                };
-                let obs = samples.get(k);
-                let (passed, detail) = view_verdict(when, &obs, matches);
-                Check {
-                    name,
-                    passed,
-                    detail,
-                }
-            }
-            Expect::Anomaly { label, kind, .. } => {
-                let event = format!("anomaly.{kind}");
-                let name = label
-                    .clone()
-                    .unwrap_or_else(|| format!("the checker reports {kind}"));
-                match events.iter().find(|e| e.kind == event) {
-                    Some(e) => Check {
-                        name,
-                        passed: true,
-                        detail: format!(
-                            "reported at {:.3}s: {}",
-                            e.t_us as f64 / 1e6,
-                            e.get("detail").unwrap_or("")
-                        ),
-                    },
-                    None => Check {
-                        name,
-                        passed: false,
-                        detail: "not reported".into(),
-                    },
-                }
-            }
-            Expect::Event {
-                label,
-                kind,
-                instance,
-                service,
-                node,
-                window,
-                never,
-                ..
-            } => {
-                let hits: Vec<&Event> = events
-                    .iter()
-                    .filter(|e| e.kind == *kind)
-                    .filter(|e| {
-                        instance
-                            .as_ref()
-                            .is_none_or(|i| e.get("instance") == Some(i))
-                    })
-                    .filter(|e| {
-                        service.as_ref().is_none_or(|s| {
-                            e.get("service")
-                                .is_some_and(|v| v == s || v.ends_with(&format!("@@{s}")))
-                        })
-                    })
-                    .filter(|e| node.as_ref().is_none_or(|n| e.node == *n))
-                    .collect();
-                let in_window: Vec<&&Event> = hits
-                    .iter()
-                    .filter(|e| {
-                        window.is_none_or(|(a, b)| {
-                            let t = Duration::from_micros(e.t_us);
-                            t >= a && t <= b
-                        })
-                    })
-                    .collect();
-                let mut filt = vec![];
-                if let Some(i) = instance {
-                    filt.push(format!("instance {i}"));
-                }
-                if let Some(s) = service {
-                    filt.push(format!("service {s}"));
-                }
-                if let Some(n) = node {
-                    filt.push(format!("on {n}"));
-                }
-                let win = window
-                    .map(|(a, b)| format!(" within [{}, {}]", fmt_duration(a), fmt_duration(b)))
-                    .unwrap_or_default();
-                let name = label.clone().unwrap_or_else(|| {
-                    format!(
-                        "{}{kind}{}{win}",
-                        if *never { "no " } else { "" },
-                        if filt.is_empty() {
-                            String::new()
-                        } else {
-                            format!(" ({})", filt.join(", "))
-                        }
-                    )
-                });
-                let times = |v: &[&&Event]| {
-                    v.iter()
-                        .map(|e| format!("{:.3}s", e.t_us as f64 / 1e6))
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                };
-                let all_times = hits
-                    .iter()
-                    .map(|e| format!("{:.3}s", e.t_us as f64 / 1e6))
-                    .collect::<Vec<_>>()
-                    .join(", ");
-                let (passed, detail) = if *never {
-                    if in_window.is_empty() {
-                        (true, "none seen".to_string())
-                    } else {
-                        (false, format!("seen at {}", times(&in_window)))
-                    }
-                } else if !in_window.is_empty() {
-                    (true, format!("seen at {}", times(&in_window)))
-                } else if hits.is_empty() {
-                    (false, "never seen".to_string())
-                } else {
-                    (
-                        false,
-                        format!("seen only outside the window, at {all_times}"),
-                    )
-                };
-                Check {
-                    name,
-                    passed,
-                    detail,
-                }
-            }
-        })
-        .collect()
-}
-
-fn secs(t: Duration) -> String {
-    format!("{:.1}s", t.as_secs_f64())
-}
-
-fn view_verdict(
-    when: &When,
-    obs: &[(Duration, Option<Sample>)],
-    matches: impl Fn(&Option<Sample>) -> bool,
-) -> (bool, String) {
-    if obs.is_empty() {
-        return (false, "never observed (the run ended first)".into());
-    }
-    match when {
-        When::At(_) => {
-            let s = &obs[0].1;
-            if matches(s) {
-                (true, "held".into())
-            } else {
-                (false, format!("saw {}", describe(s)))
-            }
-        }
-        When::Within(..) => match obs.iter().find(|(_, s)| matches(s)) {
-            Some((t, _)) => (true, format!("first held at {}", secs(*t))),
-            None => (
-                false,
-                format!("never held; last saw {}", describe(&obs[obs.len() - 1].1)),
-            ),
-        },
-        When::Always(..) => match obs.iter().find(|(_, s)| !matches(s)) {
-            None => (true, format!("held in all {} samples", obs.len())),
-            Some((t, s)) => (
-                false,
-                format!("broken at {}: saw {}", secs(*t), describe(s)),
-            ),
-        },
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn sample(i: &[&str], h: &[&str]) -> Option<Sample> {
-        Some(Sample {
-            instances: i.iter().map(|s| s.to_string()).collect(),
-            healthy: h.iter().map(|s| s.to_string()).collect(),
-        })
-    }
-
-    #[test]
-    fn within_needs_one_matching_sample_always_needs_all() {
-        let obs = vec![
-            (Duration::from_secs(1), sample(&["a"], &["a"])),
-            (Duration::from_secs(2), sample(&["a"], &[])),
-        ];
-        let unhealthy = |s: &Option<Sample>| s.as_ref().is_some_and(|s| s.healthy.is_empty());
-        assert!(
-            view_verdict(
-                &When::Within(Duration::ZERO, Duration::ZERO),
-                &obs,
-                unhealthy
-            )
-            .0
-        );
-        let (ok, detail) = view_verdict(
-            &When::Always(Duration::ZERO, Duration::ZERO),
-            &obs,
-            unhealthy,
-        );
-        assert!(!ok);
-        assert!(detail.contains("broken at 1.0s"), "{detail}");
-        assert!(!view_verdict(&When::At(Duration::ZERO), &[], |_| true).0);
-    }
-
-    #[test]
-    fn event_expectations_respect_window_filters_and_never() {
-        let ev = |t: u64, kind: &str, inst: &str| Event {
-            t_us: t * 1_000_000,
-            kind: kind.into(),
-            node: "s1".into(),
-            fields: vec![("instance".into(), inst.into())],
-        };
-        let events = vec![
-            ev(10, "instance.unhealthy", "a"),
-            ev(40, "instance.deleted", "a"),
-        ];
-        let e = |kind: &str, w: Option<(u64, u64)>, never: bool| Expect::Event {
-            label: None,
-            kind: kind.into(),
-            instance: Some("a".into()),
-            service: None,
-            node: None,
-            window: w.map(|(a, b)| (Duration::from_secs(a), Duration::from_secs(b))),
-            never,
-            line: 1,
-        };
-        let checks = evaluate(
-            &[
-                e("instance.unhealthy", Some((5, 15)), false),
-                e("instance.unhealthy", Some((20, 30)), false),
-                e("instance.deleted", None, true),
-                e("push.failed", None, true),
-            ],
-            &Samples::default(),
-            &events,
-        );
-        let passed: Vec<bool> = checks.iter().map(|c| c.passed).collect();
-        assert_eq!(passed, vec![true, false, false, true]);
-        assert!(checks[1].detail.contains("outside the window"));
+impl Serialize for Check {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let mut st = s.serialize_struct("Check", 6)?;
+        st.serialize_field("name", &self.name)?;
+        st.serialize_field("passed", &self.passed)?;
+        st.serialize_field("skipped", &self.skipped())?;
+        st.serialize_field("detail", &self.detail(Precision::Ms))?;
+        st.serialize_field("expected", &self.expected)?;
+        st.serialize_field("observed", &self.observed)?;
+        st.end()
     }
 }

@@ -1,8 +1,9 @@
 //! Always-on checkers of the persistent (legacy Raft) store (issue: anomalies Nacos 1.4.1
 //! really has, spec §16.4): two leaders in one term, dirty writes, lost writes.
 
+use super::{Finding, Point};
 use crate::model::raft::Role;
-use crate::trace::Event;
+use crate::trace::{Anomaly, Ev, Event};
 use std::collections::{BTreeMap, BTreeSet};
 
 /// One server's Raft store at the end of a run.
@@ -15,22 +16,30 @@ pub struct StoreView {
     pub datums: BTreeMap<String, (u64, String)>,
 }
 
-/// `anomaly.two_leaders`: two nodes made themselves leader in the same term.
-pub fn two_leaders(events: &[Event]) -> Vec<String> {
-    let mut by_term: BTreeMap<u64, BTreeSet<&str>> = BTreeMap::new();
-    for e in events.iter().filter(|e| e.kind == "raft.leader") {
-        if let Some(t) = e.get("term").and_then(|t| t.parse().ok()) {
-            by_term.entry(t).or_default().insert(e.node.as_str());
+/// `anomaly.two_leaders`: two nodes made themselves leader in the same term. The finding
+/// rests on every `raft.leader` event of that term.
+pub fn two_leaders(events: &[Event]) -> Vec<Finding> {
+    let mut by_term: BTreeMap<u64, (BTreeSet<&str>, Vec<Point>)> = BTreeMap::new();
+    for e in events {
+        if let Ev::RaftLeader { term, .. } = e.ev {
+            let entry = by_term.entry(term).or_default();
+            entry.0.insert(e.node.as_str());
+            entry.1.push(Point {
+                t_us: e.t_us,
+                node: e.node.clone(),
+            });
         }
     }
     by_term
         .into_iter()
-        .filter(|(_, n)| n.len() > 1)
-        .map(|(t, n)| {
-            format!(
+        .filter(|(_, (n, _))| n.len() > 1)
+        .map(|(t, (n, points))| Finding {
+            anomaly: Anomaly::TwoLeaders,
+            text: format!(
                 "term {t}: {}",
                 n.into_iter().collect::<Vec<_>>().join(" and ")
-            )
+            ),
+            points,
         })
         .collect()
 }
@@ -44,26 +53,42 @@ struct Publish<'a> {
     ok: bool,
 }
 
+impl Publish<'_> {
+    fn point(&self) -> Point {
+        Point {
+            t_us: self.t_us,
+            node: self.node.to_string(),
+        }
+    }
+}
+
 fn publishes(events: &[Event]) -> Vec<Publish<'_>> {
     events
         .iter()
-        .filter(|e| e.kind == "raft.publish")
-        .filter_map(|e| {
-            Some(Publish {
+        .filter_map(|e| match &e.ev {
+            Ev::RaftPublish {
+                key,
+                ts,
+                value,
+                result,
+                ..
+            } => Some(Publish {
                 t_us: e.t_us,
                 node: e.node.as_str(),
-                key: e.get("key")?,
-                ts: e.get("ts")?.parse().ok()?,
-                value: e.get("value")?,
-                ok: e.get("result")? == "ok",
-            })
+                key,
+                ts: *ts,
+                value,
+                ok: result.is_ok(),
+            }),
+            _ => None,
         })
         .collect()
 }
 
 /// `anomaly.dirty_write`: a publish answered 500 whose value is held by a server at the end
-/// (the leader applies before the quorum and never rolls back, §9).
-pub fn dirty_writes(events: &[Event], stores: &[StoreView]) -> Vec<String> {
+/// (the leader applies before the quorum and never rolls back, §9). The finding rests on the
+/// failed publish.
+pub fn dirty_writes(events: &[Event], stores: &[StoreView]) -> Vec<Finding> {
     publishes(events)
         .into_iter()
         .filter(|p| !p.ok)
@@ -77,15 +102,17 @@ pub fn dirty_writes(events: &[Event], stores: &[StoreView]) -> Vec<String> {
                 })
                 .map(|s| s.server.as_str())
                 .collect();
-            (!holders.is_empty()).then(|| {
-                format!(
+            (!holders.is_empty()).then(|| Finding {
+                anomaly: Anomaly::DirtyWrite,
+                text: format!(
                     "{} ts={} failed on {} at {:.3}s but is held by {}",
                     p.key,
                     p.ts,
                     p.node,
                     p.t_us as f64 / 1e6,
                     holders.join(",")
-                )
+                ),
+                points: vec![p.point()],
             })
         })
         .collect()
@@ -93,8 +120,8 @@ pub fn dirty_writes(events: &[Event], stores: &[StoreView]) -> Vec<String> {
 
 /// `anomaly.lost_write`: the last publish of a key answered 200 (and not deleted since), yet
 /// the leader at the end (the highest-term leader; any server when none leads) holds neither
-/// that value nor a newer one.
-pub fn lost_writes(events: &[Event], stores: &[StoreView]) -> Vec<String> {
+/// that value nor a newer one. The finding rests on the acknowledged publish.
+pub fn lost_writes(events: &[Event], stores: &[StoreView]) -> Vec<Finding> {
     let judge: Vec<&StoreView> = {
         let leaders: Vec<&StoreView> = stores.iter().filter(|s| s.role == Role::Leader).collect();
         match leaders.iter().max_by_key(|s| s.term) {
@@ -110,9 +137,7 @@ pub fn lost_writes(events: &[Event], stores: &[StoreView]) -> Vec<String> {
         .into_values()
         .filter(|p| {
             !events.iter().any(|e| {
-                e.kind == "raft.delete"
-                    && e.get("reason").is_none()
-                    && e.get("key") == Some(p.key)
+                matches!(&e.ev, Ev::RaftDelete { key, reason: None } if key == p.key)
                     && e.t_us > p.t_us
             })
         })
@@ -127,15 +152,17 @@ pub fn lost_writes(events: &[Event], stores: &[StoreView]) -> Vec<String> {
                 })
                 .map(|s| s.server.as_str())
                 .collect();
-            (!missing.is_empty()).then(|| {
-                format!(
+            (!missing.is_empty()).then(|| Finding {
+                anomaly: Anomaly::LostWrite,
+                text: format!(
                     "{} ts={} acknowledged by {} at {:.3}s is gone from {}",
                     p.key,
                     p.ts,
                     p.node,
                     p.t_us as f64 / 1e6,
                     missing.join(",")
-                )
+                ),
+                points: vec![p.point()],
             })
         })
         .collect()
@@ -145,16 +172,39 @@ pub fn lost_writes(events: &[Event], stores: &[StoreView]) -> Vec<String> {
 mod tests {
     use super::*;
 
-    fn ev(t: u64, kind: &str, node: &str, fields: &[(&str, &str)]) -> Event {
+    use crate::trace::Done;
+
+    fn ev(t: u64, node: &str, ev: Ev) -> Event {
         Event {
             t_us: t * 1_000_000,
-            kind: kind.into(),
             node: node.into(),
-            fields: fields
-                .iter()
-                .map(|(k, v)| (k.to_string(), v.to_string()))
-                .collect(),
+            ev,
         }
+    }
+
+    fn leader(t: u64, node: &str, term: u64) -> Event {
+        let leader = "10.0.0.1:8848".parse().unwrap();
+        ev(t, node, Ev::RaftLeader { leader, term })
+    }
+
+    fn publish(t: u64, node: &str, key: &str, ts: u64, value: &str, ok: bool) -> Event {
+        let result = if ok {
+            Done::Ok
+        } else {
+            Done::Failed("x".into())
+        };
+        let (key, value) = (key.to_string(), value.to_string());
+        ev(
+            t,
+            node,
+            Ev::RaftPublish {
+                key,
+                ts,
+                value,
+                result,
+                acks: 1,
+            },
+        )
     }
 
     fn store(server: &str, role: Role, term: u64, datums: &[(&str, u64, &str)]) -> StoreView {
@@ -171,28 +221,18 @@ mod tests {
 
     #[test]
     fn two_leaders_only_within_one_term() {
-        let e = vec![
-            ev(1, "raft.leader", "s1", &[("term", "3")]),
-            ev(2, "raft.leader", "s2", &[("term", "4")]),
-            ev(3, "raft.leader", "s3", &[("term", "4")]),
-        ];
-        assert_eq!(two_leaders(&e), vec!["term 4: s2 and s3"]);
+        let e = vec![leader(1, "s1", 3), leader(2, "s2", 4), leader(3, "s3", 4)];
+        let found = two_leaders(&e);
+        assert_eq!(found.len(), 1);
+        assert_eq!(found[0].text, "term 4: s2 and s3");
+        let nodes: Vec<&str> = found[0].points.iter().map(|p| p.node.as_str()).collect();
+        assert_eq!(nodes, vec!["s2", "s3"]);
         assert!(two_leaders(&e[..2]).is_empty());
     }
 
     #[test]
     fn a_failed_publish_still_held_is_dirty() {
-        let e = vec![ev(
-            1,
-            "raft.publish",
-            "s1",
-            &[
-                ("key", "k"),
-                ("ts", "2"),
-                ("value", "v2"),
-                ("result", "failed: x"),
-            ],
-        )];
+        let e = vec![publish(1, "s1", "k", 2, "v2", false)];
         let held = [
             store("s1", Role::Leader, 200, &[("k", 2, "v2")]),
             store("s2", Role::Follower, 1, &[("k", 1, "v1")]),
@@ -204,12 +244,7 @@ mod tests {
 
     #[test]
     fn an_acknowledged_write_missing_on_the_final_leader_is_lost_unless_deleted() {
-        let e = vec![ev(
-            1,
-            "raft.publish",
-            "s2",
-            &[("key", "k"), ("ts", "1"), ("value", "v1"), ("result", "ok")],
-        )];
+        let e = vec![publish(1, "s2", "k", 1, "v1", true)];
         let lost = [
             store("s1", Role::Leader, 300, &[]),
             store("s2", Role::Follower, 200, &[("k", 1, "v1")]),
@@ -227,7 +262,8 @@ mod tests {
             "a newer version is not a loss"
         );
         let mut deleted = e.clone();
-        deleted.push(ev(2, "raft.delete", "s2", &[("key", "k")]));
+        let key = "k".to_string();
+        deleted.push(ev(2, "s2", Ev::RaftDelete { key, reason: None }));
         assert!(lost_writes(&deleted, &lost).is_empty());
     }
 }

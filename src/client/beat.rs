@@ -91,12 +91,11 @@ impl NamingClient {
         self.beats.lock().unwrap().light_beat_enabled = light_beat_enabled;
         if code == CODE_RESOURCE_NOT_FOUND {
             // spec §13 step 4: 20404 → re-register from the beat's data.
-            crate::emit!(
-                "client.reregister",
-                self.ctx.name,
-                service = info.service_name,
-                instance = format!("{}:{}", info.ip, info.port)
-            );
+            let ev = crate::trace::Ev::ClientReregister {
+                service: info.service_name.clone(),
+                instance: format!("{}:{}", info.ip, info.port),
+            };
+            crate::trace::emit(&*self.ctx.name, ev);
             let p = InstanceParams {
                 namespace_id: self.namespace.clone(),
                 service_name: info.service_name.clone(),

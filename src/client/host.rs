@@ -2,6 +2,7 @@
 
 use super::NamingClient;
 use crate::model::{HostView, ListView, Millis};
+use crate::trace::{Ev, Via};
 use crate::wire::{Api, Body, ListParams};
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
@@ -150,7 +151,7 @@ impl NamingClient {
         match self.req_api(Api::ListInstances(params)).await {
             Ok(resp) => match resp.body {
                 Body::List(view) => {
-                    self.process_service(*view, "poll");
+                    self.process_service(*view, Via::Poll);
                     Ok(())
                 }
                 _ => Err(()),
@@ -161,7 +162,7 @@ impl NamingClient {
 
     /// `processServiceJson` (§13 step 4): applies data even when older, emits a change event on
     /// a first sighting or a non-empty diff.
-    pub(crate) fn process_service(&self, view: ListView, via: &str) {
+    pub(crate) fn process_service(&self, view: ListView, via: Via) {
         let info = ServiceInfo::from_view(view);
         if self.ctx.cfg.client_push_empty_protection && !info.validate() {
             return;
@@ -185,24 +186,12 @@ impl NamingClient {
             (changed, st.listeners.get(&key).copied().unwrap_or(0))
         };
         if changed && listeners > 0 {
-            let hosts: Vec<String> = info
-                .hosts
-                .iter()
-                .map(|h| {
-                    format!(
-                        "{}{}",
-                        h.ip_port(),
-                        if h.healthy { "" } else { "(unhealthy)" }
-                    )
-                })
-                .collect();
-            crate::emit!(
-                "client.notified",
-                self.ctx.name,
-                service = info.name,
-                via = via,
-                hosts = format!("[{}]", hosts.join(","))
-            );
+            let ev = Ev::ClientNotified {
+                service: info.name.clone(),
+                via,
+                hosts: HostView::list(&info.hosts),
+            };
+            crate::trace::emit(&*self.ctx.name, ev);
         }
     }
 

@@ -278,13 +278,12 @@ impl Handler for NamingClient {
             last_ref_time,
         } = d
         {
-            crate::emit!(
-                "client.push_received",
-                self.ctx.name,
-                service = data.name,
-                from = from
-            );
-            self.process_service(*data, "push");
+            let ev = crate::trace::Ev::ClientPushReceived {
+                service: data.name.clone(),
+                from,
+            };
+            crate::trace::emit(&*self.ctx.name, ev);
+            self.process_service(*data, crate::trace::Via::Push);
             tokio::spawn(async move {
                 self.ctx
                     .net

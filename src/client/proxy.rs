@@ -1,6 +1,7 @@
 //! NamingProxy.reqApi: server selection and failover (spec §13).
 
 use super::NamingClient;
+use crate::trace::{Ev, RequestError};
 use crate::wire::{Api, Request, Response};
 use std::fmt;
 
@@ -61,26 +62,27 @@ impl NamingClient {
                         crate::wire::Body::Text(t) => t.clone(),
                         other => format!("{other:?}"),
                     };
-                    crate::emit!(
-                        "client.request_failed",
-                        self.ctx.name,
-                        server = server,
-                        api = api.route(),
-                        error = format!("{} {}", resp.status, msg)
-                    );
+                    let ev = Ev::ClientRequestFailed {
+                        server,
+                        api: api.route(),
+                        error: RequestError::Status {
+                            code: resp.status,
+                            msg: msg.clone(),
+                        },
+                    };
+                    crate::trace::emit(&*self.ctx.name, ev);
                     last = NacosError {
                         code: resp.status,
                         msg,
                     };
                 }
                 Err(e) => {
-                    crate::emit!(
-                        "client.request_failed",
-                        self.ctx.name,
-                        server = server,
-                        api = api.route(),
-                        error = e
-                    );
+                    let ev = Ev::ClientRequestFailed {
+                        server,
+                        api: api.route(),
+                        error: RequestError::Io(e.to_string()),
+                    };
+                    crate::trace::emit(&*self.ctx.name, ev);
                     last = NacosError {
                         code: 500,
                         msg: e.to_string(),

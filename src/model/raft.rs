@@ -1,25 +1,10 @@
 //! RaftPeer of Nacos 1.4.1's legacy Raft (spec §9) as it travels in votes and beats.
 
 use serde::{Deserialize, Serialize};
-use std::fmt;
 use std::net::SocketAddr;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub enum Role {
-    Follower,
-    Candidate,
-    Leader,
-}
-
-impl fmt::Display for Role {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            Role::Follower => "FOLLOWER",
-            Role::Candidate => "CANDIDATE",
-            Role::Leader => "LEADER",
-        })
-    }
-}
+/// The role words are the event vocabulary's (`raft.state role=LEADER`).
+pub use crate::trace::Role;
 
 /// A RaftPeer as Nacos serializes it in votes and beats.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

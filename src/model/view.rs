@@ -29,6 +29,19 @@ impl HostView {
         format!("{}:{}", self.ip, self.port)
     }
 
+    /// The hosts as an event shows a list (`[a,b(unhealthy)]`).
+    pub fn list(hosts: &[HostView]) -> crate::trace::HostList {
+        crate::trace::HostList(
+            hosts
+                .iter()
+                .map(|h| crate::trace::Host {
+                    instance: h.ip_port(),
+                    healthy: h.healthy,
+                })
+                .collect(),
+        )
+    }
+
     /// `valid` and `healthy` are both the group the host was emitted in.
     fn from_instance(i: &Instance, group: bool) -> HostView {
         HostView {

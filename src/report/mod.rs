@@ -2,12 +2,16 @@
 
 pub mod timeline;
 
-use crate::check::Check;
+use crate::check::{Check, Expected, Finding, Precision};
 use crate::config::fmt_duration;
-use crate::trace::Event;
+use crate::trace::{Ev, Event};
 use serde_json::{json, Map, Value};
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
+
+/// The version of the JSON outcome's layout (README, "JSON outcome"). 2: checks carry their
+/// expectation and observation as data, findings of the always-on checkers, `schema` itself.
+pub const JSON_SCHEMA: u32 = 2;
 
 /// One host in a final view.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -29,6 +33,8 @@ pub struct Outcome {
     pub passed: bool,
     pub trace_hash: String,
     pub checks: Vec<Check>,
+    /// Every finding of the always-on checkers, expected or not.
+    pub findings: Vec<Finding>,
     pub events: Vec<Event>,
     /// node → service → hosts; `None` for a node that is down at the end.
     pub final_views: BTreeMap<String, Option<BTreeMap<String, Vec<FinalHost>>>>,
@@ -47,8 +53,67 @@ impl Outcome {
         format!("nacos-sim run {} --seed {}", self.path, self.seed)
     }
 
-    /// The human-readable outcome. `with_hash` = false leaves out the trace hash (snapshots).
+    /// The human-readable outcome. `with_hash` = false leaves out the trace hash.
     pub fn to_text(&self, with_hash: bool) -> String {
+        let mut s = self.head();
+        self.checks_text(&mut s, Precision::Ms);
+        let _ = writeln!(s, "\ntimeline ({} events):", self.events.len());
+        for e in &self.events {
+            let _ = writeln!(
+                s,
+                "  {:>9.3}s  {:<10} {}",
+                e.t_us as f64 / 1e6,
+                e.node,
+                e.line()
+            );
+        }
+        self.finals_text(&mut s);
+        self.result_text(&mut s, with_hash);
+        s
+    }
+
+    /// What a reviewed snapshot holds (README, "What a snapshot holds"): the header, every
+    /// check with its expectation and what decided it, the story's events, and the final
+    /// views; times in tenths of a second, no trace hash. The story is every fault, anomaly,
+    /// leader election and client call, and every event of a kind that an expectation names.
+    pub fn to_snapshot(&self) -> String {
+        let mut s = self.head();
+        self.checks_text(&mut s, Precision::Tenth);
+        let story: Vec<&Event> = self.events.iter().filter(|e| self.in_story(e)).collect();
+        let _ = writeln!(
+            s,
+            "\nstory ({} of {} events):",
+            story.len(),
+            self.events.len()
+        );
+        for e in story {
+            let _ = writeln!(
+                s,
+                "  {:>7.1}s  {:<10} {}",
+                e.t_us as f64 / 1e6,
+                e.node,
+                e.line()
+            );
+        }
+        self.finals_text(&mut s);
+        self.result_text(&mut s, false);
+        s
+    }
+
+    fn in_story(&self, e: &Event) -> bool {
+        let always = matches!(
+            e.ev,
+            Ev::RaftLeader { .. } | Ev::ClientCall { .. } | Ev::ClientReregister { .. }
+        ) || e.kind().starts_with("fault.")
+            || e.kind().starts_with("anomaly.");
+        always
+            || self
+                .checks
+                .iter()
+                .any(|c| matches!(&c.expected, Expected::Event { event, .. } if event == e.kind()))
+    }
+
+    fn head(&self) -> String {
         let mut s = String::new();
         let _ = writeln!(s, "scenario: {}", self.scenario);
         let _ = writeln!(s, "about:    {}", self.about);
@@ -75,26 +140,28 @@ impl Outcome {
         if let Some(p) = &self.panic {
             let _ = writeln!(s, "\nPANIC in the simulation: {p}");
         }
+        s
+    }
+
+    /// Each check: its verdict and name; for a check the scenario named, what it expects; and
+    /// what decided it.
+    fn checks_text(&self, s: &mut String, p: Precision) {
         let _ = writeln!(s, "\nchecks:");
         for c in &self.checks {
-            let _ = writeln!(
-                s,
-                "  {}  {}",
-                if c.passed { "PASS" } else { "FAIL" },
-                c.name
-            );
-            let _ = writeln!(s, "        {}", c.detail);
+            let verdict = match (c.passed, c.skipped()) {
+                (_, true) => "SKIP",
+                (true, false) => "PASS",
+                (false, false) => "FAIL",
+            };
+            let _ = writeln!(s, "  {verdict}  {}", c.name);
+            if c.named {
+                let _ = writeln!(s, "        expected: {}", c.expected.describe());
+            }
+            let _ = writeln!(s, "        {}", c.detail(p));
         }
-        let _ = writeln!(s, "\ntimeline ({} events):", self.events.len());
-        for e in &self.events {
-            let _ = writeln!(
-                s,
-                "  {:>9.3}s  {:<10} {}",
-                e.t_us as f64 / 1e6,
-                e.node,
-                kind_and_fields(e)
-            );
-        }
+    }
+
+    fn finals_text(&self, s: &mut String) {
         let _ = writeln!(s, "\nfinal views:");
         for node in &self.node_order {
             match self.final_views.get(node) {
@@ -122,14 +189,22 @@ impl Outcome {
                 None => {}
             }
         }
+    }
+
+    fn result_text(&self, s: &mut String, with_hash: bool) {
         let failed = self.checks.iter().filter(|c| !c.passed).count();
-        let _ = writeln!(
+        let skipped = self.checks.iter().filter(|c| c.skipped()).count();
+        let _ = write!(
             s,
-            "\nresult: {} ({} of {} checks passed)",
+            "\nresult: {} ({} of {} checks passed",
             if self.passed { "PASS" } else { "FAIL" },
-            self.checks.len() - failed,
-            self.checks.len()
+            self.checks.len() - failed - skipped,
+            self.checks.len() - skipped
         );
+        if skipped > 0 {
+            let _ = write!(s, ", {skipped} not judged");
+        }
+        let _ = writeln!(s, ")");
         if with_hash {
             let _ = writeln!(
                 s,
@@ -142,7 +217,6 @@ impl Outcome {
         if !self.passed {
             let _ = writeln!(s, "repro:  {}", self.repro());
         }
-        s
     }
 
     /// The machine-readable outcome.
@@ -153,10 +227,10 @@ impl Outcome {
             .map(|e| {
                 let mut m = Map::new();
                 m.insert("t_ms".into(), json!(e.t_ms()));
-                m.insert("kind".into(), json!(e.kind));
+                m.insert("kind".into(), json!(e.kind()));
                 m.insert("node".into(), json!(e.node));
-                for (k, v) in &e.fields {
-                    m.insert(k.clone(), json!(v));
+                for (k, v) in e.fields() {
+                    m.insert(k.into(), json!(v));
                 }
                 Value::Object(m)
             })
@@ -180,6 +254,7 @@ impl Outcome {
             fin.insert(node.clone(), v);
         }
         json!({
+            "schema": JSON_SCHEMA,
             "scenario": self.scenario,
             "about": self.about,
             "seed": self.seed,
@@ -191,16 +266,9 @@ impl Outcome {
             "chaos": self.chaos,
             "repro": self.repro(),
             "checks": self.checks,
+            "findings": self.findings,
             "events": events,
             "final": fin,
         })
     }
-}
-
-fn kind_and_fields(e: &Event) -> String {
-    let mut s = e.kind.clone();
-    for (k, v) in &e.fields {
-        let _ = write!(s, " {k}={v}");
-    }
-    s
 }

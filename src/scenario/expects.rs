@@ -4,8 +4,10 @@ use super::fields::{as_nonempty_str, fail, or_list, suggest, Field, Table, R};
 use super::parse::{Ctx, Want};
 use super::steps::{clusters, name_str};
 use super::tree::Node;
+use super::tree::Val;
 use super::types::*;
-use std::collections::BTreeSet;
+use crate::trace::{kind_info, Anomaly, KINDS};
+use std::collections::{BTreeMap, BTreeSet};
 
 const VIEW_KEYS: &[&str] = &[
     "name",
@@ -22,7 +24,7 @@ const VIEW_KEYS: &[&str] = &[
 ];
 
 const EVENT_KEYS: &[&str] = &[
-    "name", "event", "instance", "service", "node", "within", "never",
+    "name", "event", "instance", "service", "node", "fields", "within", "never",
 ];
 
 pub(crate) fn parse_expect(ctx: &Ctx, node: &Node, line: usize) -> R<Expect> {
@@ -51,11 +53,15 @@ pub(crate) fn parse_expect(ctx: &Ctx, node: &Node, line: usize) -> R<Expect> {
             ))
         })?;
         let kind = f.nonempty_str()?;
-        if !crate::check::ANOMALIES.contains(&kind) {
-            let near = suggest(kind, crate::check::ANOMALIES.iter().copied());
+        let names = || Anomaly::ALL.iter().map(|a| a.as_str());
+        if Anomaly::parse(kind).is_none() {
+            let near = suggest(kind, names());
             let hint = match near.first() {
                 Some(n) => format!("did you mean `{n}`?"),
-                None => format!("the anomalies are {}", crate::check::ANOMALIES.join(", ")),
+                None => format!(
+                    "the anomalies are {}",
+                    names().collect::<Vec<_>>().join(", ")
+                ),
             };
             return fail(
                 f.at(),
@@ -64,7 +70,7 @@ pub(crate) fn parse_expect(ctx: &Ctx, node: &Node, line: usize) -> R<Expect> {
         }
         return Ok(Expect::Anomaly {
             label: label(&t)?,
-            kind: kind.to_owned(),
+            kind: Anomaly::parse(kind).expect("validated above"),
             line,
         });
     }
@@ -210,16 +216,26 @@ fn event_expect(ctx: &Ctx, t: &Table, line: usize) -> R<Expect> {
             format!("`event`: {kind:?} is not an event kind (such as \"instance.unhealthy\")"),
         );
     }
-    if !crate::trace::KINDS.contains(&kind) {
-        let near = super::fields::suggest(kind, crate::trace::KINDS.iter().copied());
+    let kinds = || KINDS.iter().map(|k| k.kind);
+    if kind_info(kind).is_none() {
+        let near = super::fields::suggest(kind, kinds());
         let hint = match near.first() {
             Some(n) => format!("did you mean `{n}`?"),
-            None => format!("the kinds are {}", crate::trace::KINDS.join(", ")),
+            None => format!("the kinds are {}", kinds().collect::<Vec<_>>().join(", ")),
         };
         return fail(
             kind_field.at(),
             format!("`event`: unknown event kind `{kind}`: {hint}"),
         );
+    }
+    let info = kind_info(kind).expect("validated above");
+    // A filter on a field the kind never carries could never match: refuse it.
+    for key in ["instance", "service"] {
+        if let Some(f) = t.get(key) {
+            if !info.has_field(key) {
+                return fail(f.key.at(), no_such_field(kind, key, info.fields));
+            }
+        }
     }
     let instance = t
         .get("instance")
@@ -228,8 +244,42 @@ fn event_expect(ctx: &Ctx, t: &Table, line: usize) -> R<Expect> {
     let service = t.get("service").map(|f| name_str(&f)).transpose()?;
     let node = t
         .get("node")
-        .map(|f| ctx.any_node("node", f.node))
+        .map(|f| match f.nonempty_str() {
+            // Events of the network or of the harness as a whole are logged on `-`.
+            Ok("-") => Ok("-".to_string()),
+            _ => ctx.any_node("node", f.node),
+        })
         .transpose()?;
+    let mut fields = BTreeMap::new();
+    if let Some(f) = t.get("fields") {
+        let ft = Table::of(
+            f.node,
+            "fields",
+            "`fields`".to_owned(),
+            "fields",
+            "a table of field values such as { to = \"DOWN\" }",
+        )?;
+        for (key, value) in ft.entries {
+            if !info.has_field(&key.name) {
+                return fail(key.at(), no_such_field(kind, &key.name, info.fields));
+            }
+            let label = format!("fields.{}", key.name);
+            let v = match &value.val {
+                Val::Str(s) => s.clone(),
+                Val::Int(i) => i.to_string(),
+                Val::Bool(b) => b.to_string(),
+                Val::Float(x) => x.to_string(),
+                _ => {
+                    return super::fields::expected(
+                        &label,
+                        value,
+                        "a string, a number or a boolean",
+                    )
+                }
+            };
+            fields.insert(key.name.clone(), v);
+        }
+    }
     let window = t
         .get("within")
         .map(|f| ctx.window(&f, "[\"35s\", \"40s\"]"))
@@ -245,10 +295,20 @@ fn event_expect(ctx: &Ctx, t: &Table, line: usize) -> R<Expect> {
         instance,
         service,
         node,
+        fields,
         window,
         never,
         line,
     })
+}
+
+/// "`fields.x`: `instance.healthy` events have no field `x`: did you mean ...? / they have ...".
+fn no_such_field(kind: &str, key: &str, fields: &[&str]) -> String {
+    let head = format!("`{kind}` events have no field `{key}`");
+    if fields.is_empty() {
+        return format!("{head}: they have no fields to filter on");
+    }
+    super::fields::with_suggestion(head, key, fields.iter().copied(), "their fields are")
 }
 
 /// `"10.0.0.1:8080"`.

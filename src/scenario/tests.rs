@@ -437,6 +437,7 @@ event = "instance.deleted"
                 window,
                 never,
                 line,
+                ..
             } => (
                 label.clone(),
                 kind.clone(),
@@ -1162,10 +1163,41 @@ fn event_expect_errors() {
         &["unknown node `s7`"],
     );
     bad_at(
-        &exp("event = \"push.sent\"\ninstance = \"1.1.1.1\""),
+        &exp("event = \"instance.unhealthy\"\ninstance = \"1.1.1.1\""),
         13,
         "\"1.1",
         &["is not ip:port"],
+    );
+    // A filter on a field the kind never has could never match (issue 14 part 3).
+    bad_at(
+        &exp("event = \"push.sent\"\ninstance = \"1.1.1.1:80\""),
+        13,
+        "instance",
+        &["`push.sent` events have no field `instance`: their fields are service, to, attempt"],
+    );
+    bad_at(
+        &exp("event = \"fault.heal\"\nservice = \"orders\""),
+        13,
+        "service",
+        &["`fault.heal` events have no field `service`: they have no fields to filter on"],
+    );
+    bad_at(
+        &exp("event = \"member.state\"\nfields = { too = \"DOWN\" }"),
+        13,
+        "too",
+        &["`member.state` events have no field `too`: did you mean `to`?"],
+    );
+    bad_at(
+        &exp("event = \"member.state\"\nfields = { to = [1] }"),
+        13,
+        "[1]",
+        &["`fields.to`: expected a string, a number or a boolean"],
+    );
+    bad_at(
+        &exp("event = \"member.state\"\nfields = \"to=DOWN\""),
+        13,
+        "\"to=DOWN\"",
+        &["`fields`: expected a table of field values"],
     );
     bad_at(
         &exp("event = \"x y\""),
@@ -1313,4 +1345,33 @@ fn mutated_files_never_panic() {
         }
     }
     assert!(count > 1000);
+}
+
+#[test]
+fn event_expectations_take_field_filters_and_the_network_node() {
+    let sc = ok(r#"
+[[expect]]
+event = "member.state"
+node = "s1"
+fields = { to = "DOWN", from = "SUSPICIOUS" }
+[[expect]]
+event = "fault.heal"
+node = "-"
+"#);
+    match &sc.expects[0] {
+        Expect::Event { fields, .. } => {
+            let want: std::collections::BTreeMap<String, String> = [
+                ("from".to_string(), "SUSPICIOUS".to_string()),
+                ("to".to_string(), "DOWN".to_string()),
+            ]
+            .into();
+            assert_eq!(fields, &want);
+        }
+        other => panic!("{other:?}"),
+    }
+    assert!(matches!(&sc.expects[1], Expect::Event { node: Some(n), .. } if n == "-"));
+    // Written back, both load to the same expectations.
+    let back = parse(&crate::scenario::scenario_toml(&sc, "t"), "w.toml").unwrap();
+    assert_eq!(back.expects.len(), 2);
+    assert!(matches!(&back.expects[0], Expect::Event { fields, .. } if fields.len() == 2));
 }

@@ -6,6 +6,10 @@ use std::time::Duration;
 
 pub const DEFAULT_GROUP: &str = "DEFAULT_GROUP";
 pub const DEFAULT_CLUSTER: &str = "DEFAULT";
+/// The link latency of a scenario's network until a `latency` fault changes it (madsim's
+/// default, which the transport used to go through): each message draws from this range.
+pub const DEFAULT_LATENCY: std::ops::Range<Duration> =
+    Duration::from_millis(1)..Duration::from_millis(10);
 /// Role targets of faults, resolved when the step runs.
 pub const ROLES: &[&str] = &["@leader", "@followers"];
 
@@ -230,7 +234,7 @@ pub enum Expect {
     /// `anomaly = "divergence"`: the always-on checker must report this anomaly.
     Anomaly {
         label: Option<String>,
-        kind: String,
+        kind: crate::trace::Anomaly,
         line: usize,
     },
     Event {
@@ -239,7 +243,11 @@ pub enum Expect {
         kind: String,
         instance: Option<String>,
         service: Option<String>,
+        /// A node name, or `-` for events of the network or the harness as a whole.
         node: Option<String>,
+        /// `fields = { to = "DOWN" }`: further fields that must equal these values exactly
+        /// (as the event line writes them).
+        fields: BTreeMap<String, String>,
         /// Window; `None` = the whole run.
         window: Option<(Duration, Duration)>,
         /// true: no matching event in the window; false: at least one.

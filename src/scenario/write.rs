@@ -252,7 +252,7 @@ pub fn scenario_toml(sc: &Scenario, header: &str) -> String {
                 if let Some(l) = label {
                     let _ = writeln!(s, "name = {}", quoted(l));
                 }
-                let _ = writeln!(s, "anomaly = {}", quoted(kind));
+                let _ = writeln!(s, "anomaly = {}", quoted(kind.as_str()));
             }
             Expect::Event {
                 label,
@@ -260,6 +260,7 @@ pub fn scenario_toml(sc: &Scenario, header: &str) -> String {
                 instance,
                 service,
                 node,
+                fields,
                 window,
                 never,
                 ..
@@ -272,6 +273,13 @@ pub fn scenario_toml(sc: &Scenario, header: &str) -> String {
                     if let Some(v) = v {
                         let _ = writeln!(s, "{k} = {}", quoted(v));
                     }
+                }
+                if !fields.is_empty() {
+                    let f: Vec<String> = fields
+                        .iter()
+                        .map(|(k, v)| format!("{k} = {}", quoted(v)))
+                        .collect();
+                    let _ = writeln!(s, "fields = {{ {} }}", f.join(", "));
                 }
                 if let Some((a, b)) = window {
                     let _ = writeln!(s, "within = [{}, {}]", dur(*a), dur(*b));

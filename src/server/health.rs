@@ -2,6 +2,7 @@
 
 use super::Server;
 use crate::model::expiry::{should_delete, should_mark_unhealthy};
+use crate::trace::{Ev, HealthReason};
 use crate::wire::{
     Api, BeatParams, Body, InstanceParams, Request, Response, CODE_OK, CODE_RESOURCE_NOT_FOUND,
 };
@@ -54,11 +55,8 @@ impl Server {
                         ephemeral: true,
                         metadata: info.metadata.clone(),
                     };
-                    let r = self.register_instance(
-                        p,
-                        crate::wire::UserAgent::Server,
-                        Some("beat".into()),
-                    );
+                    // A full beat re-registers as the owner's own write (no `via`).
+                    let r = self.register_instance(p, crate::wire::UserAgent::Server, None);
                     if !r.is_success() {
                         return r;
                     }
@@ -111,12 +109,13 @@ impl Server {
             }
         }
         for i in &revived {
-            crate::emit!(
-                "instance.healthy",
+            crate::trace::emit(
                 self.name(),
-                service = grouped,
-                instance = i,
-                reason = "beat"
+                Ev::InstanceHealthy {
+                    service: grouped.to_string(),
+                    instance: i.clone(),
+                    reason: HealthReason::Beat,
+                },
             );
         }
         if !revived.is_empty() {
@@ -181,12 +180,14 @@ fn beat_check(server: &Arc<Server>, ns: &str, grouped: &str) -> bool {
         }
     }
     for (i, silent) in &unhealthy {
-        crate::emit!(
-            "instance.unhealthy",
+        crate::trace::emit(
             server.name(),
-            service = grouped,
-            instance = i,
-            since_beat_ms = silent
+            Ev::InstanceUnhealthy {
+                service: grouped.to_string(),
+                instance: i.clone(),
+                since_beat_ms: Some(*silent),
+                reason: None,
+            },
         );
     }
     if !unhealthy.is_empty() {
@@ -211,7 +212,7 @@ fn beat_check(server: &Arc<Server>, ns: &str, grouped: &str) -> bool {
                 metadata: i.metadata.clone(),
             };
             let mut req = Request::server(Api::DeregisterInstance(p));
-            req.note = Some("expired".into());
+            req.note = Some(crate::wire::Note::Expired);
             let cfg = &server.ctx.cfg;
             let _ = server
                 .ctx

@@ -2,29 +2,15 @@
 
 use super::Server;
 use crate::io::NetError;
+use crate::trace::Ev;
 use crate::wire::{Api, Request, Response};
 use std::collections::BTreeMap;
-use std::fmt;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-/// A member's state as this node sees it. A node never changes its own state.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum NodeState {
-    Up,
-    Suspicious,
-    Down,
-}
-
-impl fmt::Display for NodeState {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            NodeState::Up => "UP",
-            NodeState::Suspicious => "SUSPICIOUS",
-            NodeState::Down => "DOWN",
-        })
-    }
-}
+/// A member's state as this node sees it (a node never changes its own state); the type is
+/// the event vocabulary's, so `member.state` events carry it as it is.
+pub use crate::trace::NodeState;
 
 /// How one report to a peer ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -137,12 +123,13 @@ impl Server {
             (m.set(peer, nst, nfails).map(|old| (old, nst)), m.healthy())
         };
         if let Some((old, new)) = changed {
-            crate::emit!(
-                "member.state",
+            crate::trace::emit(
                 self.name(),
-                peer = peer,
-                from = old,
-                to = new
+                Ev::MemberState {
+                    peer,
+                    from: old,
+                    to: new,
+                },
             );
             self.mapper.set_healthy(healthy);
         }

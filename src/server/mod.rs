@@ -77,7 +77,10 @@ impl Server {
             service_locks: Mutex::default(),
             ctx,
         });
-        crate::emit!("server.started", server.ctx.name, addr = server.ctx.addr);
+        let ev = crate::trace::Ev::ServerStarted {
+            addr: server.ctx.addr,
+        };
+        crate::trace::emit(&*server.ctx.name, ev);
         server.ctx.net.serve(server.clone());
         push::PushService::start_zombie_sweep(server.clone());
         server.start_raft();
@@ -153,7 +156,7 @@ impl Server {
         if let Some(forward) = self.distro_filter(&req) {
             return forward.await;
         }
-        let note = req.note.clone();
+        let note = req.note;
         match req.api {
             Api::RegisterInstance(p) | Api::UpdateInstance(p) if !p.ephemeral => {
                 Box::pin(self.register_persistent(p)).await

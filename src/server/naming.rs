@@ -5,7 +5,8 @@ use super::Server;
 use crate::model::keys::{self, ephemeral_key, persistent_key};
 use crate::model::service::UpdateDiff;
 use crate::model::{Instance, Service};
-use crate::wire::{Body, InstanceParams, ListParams, Response, UserAgent};
+use crate::trace::{Ev, HealthReason, Via};
+use crate::wire::{Body, InstanceParams, ListParams, Note, Response, UserAgent};
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -69,6 +70,26 @@ fn instance_key(ns: &str, grouped: &str, ephemeral: bool) -> String {
     }
 }
 
+/// Why a list changed, for the events that follow it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Cause {
+    /// A client's (or a forwarded) registration or deregistration on this node.
+    Local,
+    /// Data replicated from a peer (Distro put, verify, load) or applied from Raft.
+    Replica(Via),
+    /// The owner's beat check deleted an expired instance (§8).
+    Expired,
+}
+
+impl Cause {
+    fn of(note: Option<Note>) -> Cause {
+        match note {
+            Some(Note::Expired) => Cause::Expired,
+            None => Cause::Local,
+        }
+    }
+}
+
 /// What an instance-list update does to the current list.
 enum Action {
     Add(Box<Instance>),
@@ -129,7 +150,10 @@ impl Server {
             }
         };
         if created {
-            crate::emit!("service.created", self.name(), service = grouped);
+            let ev = Ev::ServiceCreated {
+                service: grouped.to_string(),
+            };
+            crate::trace::emit(self.name(), ev);
             super::health::start_beat_check(self.clone(), ns.to_string(), grouped.to_string());
             super::probe::start_health_probe(self.clone(), ns.to_string(), grouped.to_string());
         }
@@ -140,7 +164,7 @@ impl Server {
         self: &Arc<Self>,
         p: InstanceParams,
         _ua: UserAgent,
-        note: Option<String>,
+        note: Option<Note>,
     ) -> Response {
         if let Some(r) = Self::validate(&p) {
             return r;
@@ -152,7 +176,7 @@ impl Server {
             &p.service_name,
             p.ephemeral,
             Action::Add(Box::new(inst)),
-            note.as_deref(),
+            Cause::of(note),
         );
         Response::ok()
     }
@@ -161,7 +185,7 @@ impl Server {
     pub(crate) fn deregister_instance(
         self: &Arc<Self>,
         p: InstanceParams,
-        note: Option<String>,
+        note: Option<Note>,
     ) -> Response {
         let known = self
             .state
@@ -178,7 +202,7 @@ impl Server {
             &p.service_name,
             p.ephemeral,
             Action::Remove(Box::new(inst)),
-            note.as_deref(),
+            Cause::of(note),
         );
         Response::ok()
     }
@@ -213,7 +237,7 @@ impl Server {
         grouped: &str,
         ephemeral: bool,
         action: Action,
-        note: Option<&str>,
+        cause: Cause,
     ) {
         // (An add can never end with an empty list here, so Nacos's 400 for that case is moot.)
         let key = instance_key(ns, grouped, ephemeral);
@@ -254,7 +278,7 @@ impl Server {
             let new: Vec<Instance> = list.into_values().collect();
             self.put_locked(&mut st, ns, grouped, &key, new, ephemeral)
         };
-        self.after_change(ns, grouped, &diff, note);
+        self.after_change(ns, grouped, &diff, cause);
         // spec §6 put step 3: sync the key to every other member after 1 s.
         if ephemeral {
             self.distro_sync(&key);
@@ -288,52 +312,36 @@ impl Server {
         ns: &str,
         grouped: &str,
         diff: &UpdateDiff,
-        note: Option<&str>,
+        cause: Cause,
     ) {
-        // Replicas applying Distro data say so (`via=...`); the owner's own writes do not.
-        let via = note.filter(|n| matches!(*n, "distro" | "verify" | "load" | "raft"));
+        // Replicas applying Distro or Raft data say so (`via=...`); the owner's own writes do not.
+        let via = match cause {
+            Cause::Replica(v) => Some(v),
+            _ => None,
+        };
+        let service = || grouped.to_string();
         for i in &diff.added {
-            match via {
-                Some(v) => crate::emit!(
-                    "instance.registered",
-                    self.name(),
-                    service = grouped,
-                    instance = i,
-                    via = v
-                ),
-                None => crate::emit!(
-                    "instance.registered",
-                    self.name(),
-                    service = grouped,
-                    instance = i
-                ),
-            }
+            let ev = Ev::InstanceRegistered {
+                service: service(),
+                instance: i.clone(),
+                via,
+            };
+            crate::trace::emit(self.name(), ev);
         }
         for i in &diff.removed {
-            match (note, via) {
-                (_, Some(v)) => crate::emit!(
-                    "instance.deregistered",
-                    self.name(),
-                    service = grouped,
-                    instance = i,
-                    via = v
-                ),
-                (Some("expired"), None) => {
-                    crate::emit!(
-                        "instance.deleted",
-                        self.name(),
-                        service = grouped,
-                        instance = i,
-                        reason = "expired"
-                    )
-                }
-                _ => crate::emit!(
-                    "instance.deregistered",
-                    self.name(),
-                    service = grouped,
-                    instance = i
-                ),
-            }
+            let ev = match cause {
+                Cause::Expired => Ev::InstanceDeleted {
+                    service: service(),
+                    instance: i.clone(),
+                    reason: HealthReason::Expired,
+                },
+                _ => Ev::InstanceDeregistered {
+                    service: service(),
+                    instance: i.clone(),
+                    via,
+                },
+            };
+            crate::trace::emit(self.name(), ev);
         }
         // Service.onChange always ends in a push (§6 "Applying a change").
         self.push.service_changed(self.clone(), ns, grouped);

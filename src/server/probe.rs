@@ -4,6 +4,7 @@
 //! (spec §3 checkTimes). Ephemeral instances are judged by their beats instead (§8).
 
 use super::Server;
+use crate::trace::HealthReason;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -81,7 +82,7 @@ async fn probe_round(server: &Arc<Server>, ns: &str, grouped: &str) -> bool {
             changes.push((addr, now_healthy));
         }
     }
-    server.set_health(ns, grouped, &changes, true, "tcp_probe");
+    server.set_health(ns, grouped, &changes, true, HealthReason::TcpProbe);
     true
 }
 

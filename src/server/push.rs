@@ -77,7 +77,8 @@ impl PushService {
             .acks
             .remove(&(from, last_ref_time));
         if let Some((service, _)) = entry {
-            crate::emit!("push.acked", server.name(), service = service, to = from);
+            let ev = crate::trace::Ev::PushAcked { service, to: from };
+            crate::trace::emit(server.name(), ev);
         }
     }
 
@@ -159,19 +160,19 @@ async fn send_with_retransmit(server: Arc<Server>, addr: SocketAddr, lrt: i64, p
                 let service = entry.0.clone();
                 st.acks.remove(&(addr, lrt));
                 drop(st);
-                crate::emit!("push.failed", server.name(), service = service, to = addr);
+                let ev = crate::trace::Ev::PushFailed { service, to: addr };
+                crate::trace::emit(server.name(), ev);
                 return;
             }
             entry.1 += 1;
             (entry.0.clone(), entry.1)
         };
-        crate::emit!(
-            "push.sent",
-            server.name(),
-            service = service,
-            to = addr,
-            attempt = sends
-        );
+        let ev = crate::trace::Ev::PushSent {
+            service,
+            to: addr,
+            attempt: sends,
+        };
+        crate::trace::emit(server.name(), ev);
         server.ctx.net.send_datagram(addr, packet.clone()).await;
         tokio::time::sleep(cfg.push_ack_timeout).await;
     }

@@ -2,6 +2,7 @@
 //! Distro; replicas learn it from ServiceReporter's checksums and a fetch of the statuses.
 
 use super::Server;
+use crate::trace::{Ev, HealthReason};
 use crate::wire::{Api, Body, Response};
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
@@ -98,7 +99,7 @@ impl Server {
                     .collect();
                 apply_statuses(&local, &listed)
             };
-            self.set_health(&ns, &grouped, &changes, false, "status_sync");
+            self.set_health(&ns, &grouped, &changes, false, HealthReason::StatusSync);
         }
         Response::ok()
     }
@@ -112,7 +113,7 @@ impl Server {
         grouped: &str,
         changes: &[(String, bool)],
         persistent_only: bool,
-        reason: &str,
+        reason: HealthReason,
     ) {
         if changes.is_empty() {
             return;
@@ -136,23 +137,24 @@ impl Server {
             st.instances_changed(ns, grouped);
         }
         for (addr, h) in changes {
-            if *h {
-                crate::emit!(
-                    "instance.healthy",
-                    self.name(),
-                    service = grouped,
-                    instance = addr,
-                    reason = reason
-                );
-            } else {
-                crate::emit!(
-                    "instance.unhealthy",
-                    self.name(),
-                    service = grouped,
-                    instance = addr,
-                    reason = reason
-                );
-            }
+            let (service, instance) = (grouped.to_string(), addr.clone());
+            crate::trace::emit(
+                self.name(),
+                if *h {
+                    Ev::InstanceHealthy {
+                        service,
+                        instance,
+                        reason,
+                    }
+                } else {
+                    Ev::InstanceUnhealthy {
+                        service,
+                        instance,
+                        since_beat_ms: None,
+                        reason: Some(reason),
+                    }
+                },
+            );
         }
         self.push.service_changed(self.clone(), ns, grouped);
     }

@@ -4,12 +4,11 @@
 
 use super::world::World;
 use crate::scenario::Fault;
+use crate::trace::{emit, Ev, Groups, Names};
 use std::collections::BTreeSet;
-use std::ops::Range;
-use std::time::Duration;
 
 /// madsim's default per-message latency (its `net::Config`), restored by `heal_all`.
-pub const DEFAULT_LATENCY: Range<Duration> = Duration::from_millis(1)..Duration::from_millis(10);
+pub use crate::scenario::DEFAULT_LATENCY;
 
 impl World {
     /// Applies one fault and records it as a `fault.*` event.
@@ -43,13 +42,8 @@ impl World {
         }
     }
 
-    fn names(&self, idx: &[usize]) -> String {
-        let v: Vec<&str> = idx.iter().map(|i| self.nodes[*i].name.as_str()).collect();
-        if v.is_empty() {
-            "(none)".into()
-        } else {
-            v.join(",")
-        }
+    fn names(&self, idx: &[usize]) -> Names {
+        Names(idx.iter().map(|i| self.nodes[*i].name.clone()).collect())
     }
 
     /// Applies one fault and records it as a `fault.*` event (`target` = the role it named).
@@ -83,19 +77,20 @@ impl World {
                         _ => {}
                     }
                 }
-                let who = self.names(&targets);
-                let role = if n.starts_with('@') { n.as_str() } else { "" };
-                match (f, role.is_empty()) {
-                    (Fault::Crash(_), true) => crate::emit!("fault.crash", who),
-                    (Fault::Crash(_), false) => crate::emit!("fault.crash", who, target = role),
-                    (Fault::Restart(_), true) => crate::emit!("fault.restart", who),
-                    (Fault::Restart(_), false) => crate::emit!("fault.restart", who, target = role),
-                    (Fault::Pause(_), true) => crate::emit!("fault.pause", who),
-                    (Fault::Pause(_), false) => crate::emit!("fault.pause", who, target = role),
-                    (Fault::Resume(_), true) => crate::emit!("fault.resume", who),
-                    (Fault::Resume(_), false) => crate::emit!("fault.resume", who, target = role),
-                    (_, true) => crate::emit!("fault.isolate", who),
-                    (_, false) => crate::emit!("fault.isolate", who, target = role),
+                // One event per node hit; a role that named nobody is logged on `-`.
+                let target = n.starts_with('@').then(|| n.clone());
+                let ev = |target: Option<String>| match f {
+                    Fault::Crash(_) => Ev::FaultCrash { target },
+                    Fault::Restart(_) => Ev::FaultRestart { target },
+                    Fault::Pause(_) => Ev::FaultPause { target },
+                    Fault::Resume(_) => Ev::FaultResume { target },
+                    _ => Ev::FaultIsolate { target },
+                };
+                if targets.is_empty() {
+                    emit("-", ev(target.clone()));
+                }
+                for &i in &targets {
+                    emit(&self.nodes[i].name, ev(target.clone()));
                 }
             }
             Fault::Partition(groups) => {
@@ -104,9 +99,8 @@ impl World {
                     .map(|g| g.iter().flat_map(|n| self.targets(n)).collect())
                     .collect();
                 self.cut(partition_links(&idx));
-                let desc: Vec<String> =
-                    idx.iter().map(|g| format!("[{}]", self.names(g))).collect();
-                crate::emit!("fault.partition", "-", groups = desc.join(" | "));
+                let groups = Groups(idx.iter().map(|g| self.names(g)).collect());
+                emit("-", Ev::FaultPartition { groups });
             }
             Fault::Bridge { via, sides } => {
                 let idx: Vec<Vec<usize>> = sides
@@ -114,15 +108,19 @@ impl World {
                     .map(|g| g.iter().flat_map(|n| self.targets(n)).collect())
                     .collect();
                 self.cut(partition_links(&idx));
-                let desc: Vec<String> =
-                    idx.iter().map(|g| format!("[{}]", self.names(g))).collect();
+                let sides = Groups(idx.iter().map(|g| self.names(g)).collect());
                 let via = self.names(&self.targets(via));
-                crate::emit!("fault.bridge", "-", via = via, sides = desc.join(" | "));
+                emit("-", Ev::FaultBridge { via, sides });
             }
             Fault::Ring(order) => {
                 let idx: Vec<usize> = order.iter().flat_map(|n| self.targets(n)).collect();
                 self.cut(ring_links(&idx));
-                crate::emit!("fault.ring", "-", order = self.names(&idx));
+                emit(
+                    "-",
+                    Ev::FaultRing {
+                        order: self.names(&idx),
+                    },
+                );
             }
             Fault::OneWay { from, to } => {
                 let (a, b) = (self.targets(from), self.targets(to));
@@ -132,34 +130,32 @@ impl World {
                     .filter(|(x, y)| x != y)
                     .collect();
                 self.cut(links);
-                crate::emit!(
-                    "fault.one_way",
-                    "-",
-                    from = self.names(&a),
-                    to = self.names(&b)
-                );
+                let (from, to) = (self.names(&a), self.names(&b));
+                emit("-", Ev::FaultOneWay { from, to });
             }
             Fault::Heal => {
                 self.cuts.clear();
                 self.env.update(|s| s.cut.clear());
-                crate::emit!("fault.heal", "-");
+                emit("-", Ev::FaultHeal {});
             }
             Fault::PortDown(addr) => {
                 let a = addr.clone();
                 self.env.update(|s| {
                     s.closed_ports.insert(a);
                 });
-                crate::emit!("fault.port_down", "-", instance = addr);
+                let instance = addr.clone();
+                emit("-", Ev::FaultPortDown { instance });
             }
             Fault::PortUp(addr) => {
                 self.env.update(|s| {
                     s.closed_ports.remove(addr);
                 });
-                crate::emit!("fault.port_up", "-", instance = addr);
+                let instance = addr.clone();
+                emit("-", Ev::FaultPortUp { instance });
             }
             Fault::Loss(p) => {
                 self.env.update(|s| s.datagram_loss = *p);
-                crate::emit!("fault.loss", "-", rate = p);
+                emit("-", Ev::FaultLoss { rate: *p });
             }
             Fault::ClockSkew {
                 node,
@@ -169,19 +165,15 @@ impl World {
                 let targets = self.targets(node);
                 for &i in &targets {
                     self.nodes[i].clock.set_skew(*offset_ms, *drift);
-                    crate::emit!(
-                        "fault.clock_skew",
-                        self.nodes[i].name,
-                        offset_ms = offset_ms,
-                        drift = drift
-                    );
+                    let (offset_ms, drift) = (*offset_ms, *drift);
+                    emit(&self.nodes[i].name, Ev::FaultClockSkew { offset_ms, drift });
                 }
             }
             Fault::HealAll => self.heal_all(),
             Fault::Panic(n) => {
                 for i in self.targets(n) {
                     let name = self.nodes[i].name.clone();
-                    crate::emit!("fault.panic", name);
+                    emit(&name, Ev::FaultPanic {});
                     if let Some(node) = self.handle.get_node(self.nodes[i].id) {
                         node.spawn(async move {
                             panic!("injected panic on {name} (fault `panic`)");
@@ -194,12 +186,8 @@ impl World {
                 self.latency = lo..hi;
                 self.env
                     .update(|s| s.latency = lo..hi.max(lo + std::time::Duration::from_micros(1)));
-                crate::emit!(
-                    "fault.latency",
-                    "-",
-                    min_ms = lo.as_millis(),
-                    max_ms = hi.as_millis()
-                );
+                let (min_ms, max_ms) = (lo.as_millis() as u64, hi.as_millis() as u64);
+                emit("-", Ev::FaultLatency { min_ms, max_ms });
             }
         }
     }
@@ -214,20 +202,19 @@ impl World {
             if self.nodes[i].paused {
                 self.handle.resume(self.nodes[i].id);
                 self.nodes[i].paused = false;
-                crate::emit!("fault.resume", self.nodes[i].name);
+                emit(&self.nodes[i].name, Ev::FaultResume { target: None });
             }
             if !self.nodes[i].up {
                 self.restart(i);
-                crate::emit!("fault.restart", self.nodes[i].name);
+                emit(&self.nodes[i].name, Ev::FaultRestart { target: None });
             }
             if self.nodes[i].clock.is_skewed() {
                 self.nodes[i].clock.set_skew(0, 0.0);
-                crate::emit!(
-                    "fault.clock_skew",
-                    self.nodes[i].name,
-                    offset_ms = 0,
-                    drift = 0
-                );
+                let ev = Ev::FaultClockSkew {
+                    offset_ms: 0,
+                    drift: 0.0,
+                };
+                emit(&self.nodes[i].name, ev);
             }
         }
         if self.env.state().datagram_loss > 0.0 {
@@ -236,7 +223,7 @@ impl World {
         if self.latency != DEFAULT_LATENCY {
             self.apply_fault(&Fault::Latency(DEFAULT_LATENCY.start, DEFAULT_LATENCY.end));
         }
-        crate::emit!("fault.heal_all", "-");
+        emit("-", Ev::FaultHealAll {});
     }
 
     /// Cuts directed links (idempotent).

@@ -5,7 +5,8 @@ pub mod chaos;
 pub mod faults;
 pub mod world;
 
-use crate::check::{self, Samples};
+use crate::check::raft::StoreView;
+use crate::check::{self, Check, EndState, Finding, Samples};
 use crate::report::{FinalHost, Outcome};
 use crate::scenario::Scenario;
 use crate::trace::{self, Log, Recorder};
@@ -22,8 +23,15 @@ pub struct RunStats {
 }
 
 type Finals = BTreeMap<String, Option<BTreeMap<String, Vec<FinalHost>>>>;
-/// What the simulation thread hands back: final views, checks, messages delivered, events.
-type Finished = (Finals, Vec<check::Check>, u64, Vec<trace::Event>);
+
+/// What the simulation thread hands back.
+struct Finished {
+    finals: Finals,
+    checks: Vec<Check>,
+    findings: Vec<Finding>,
+    messages: u64,
+    events: Vec<trace::Event>,
+}
 
 /// Runs the scenario with the given seed. Never panics: a panic inside the simulation becomes a
 /// failed outcome carrying the message, with the repro command.
@@ -43,14 +51,29 @@ pub fn run(sc: &Scenario, seed: u64) -> (Outcome, RunStats) {
                 rt.block_on(async move {
                     let (world, samples) = world::play(&sc2).await;
                     let w = world.lock().unwrap();
-                    let convergence = convergence_check(&sc2, &w);
-                    let raft = raft_checks(&sc2, &w, &log2.snapshot());
+                    let end = end_state(&sc2, &w);
+                    let always = check::always_on(&sc2.expects, &end, &log2.snapshot());
+                    // The findings are in the log too, as `anomaly.*` events.
+                    for ev in check::always::anomaly_events(&always.findings) {
+                        trace::emit("-", ev);
+                    }
                     let messages = w.env.delivered();
                     let events = log2.take();
-                    let mut checks = check::evaluate(&sc2.expects, &samples, &events);
-                    checks.extend(convergence);
-                    checks.extend(raft);
-                    *finals2.lock().unwrap() = Some((final_views(&w), checks, messages, events));
+                    let mut checks = check::evaluate(
+                        &sc2.expects,
+                        &samples,
+                        &events,
+                        &always.findings,
+                        end.end_us,
+                    );
+                    checks.extend(always.checks);
+                    *finals2.lock().unwrap() = Some(Finished {
+                        finals: final_views(&w),
+                        checks,
+                        findings: always.findings,
+                        messages,
+                        events,
+                    });
                 });
             })
         })
@@ -63,22 +86,22 @@ pub fn run(sc: &Scenario, seed: u64) -> (Outcome, RunStats) {
             .or_else(|| p.downcast_ref::<&str>().map(|s| s.to_string()))
             .unwrap_or_else(|| "unknown panic".into())
     });
-    let (final_views, mut checks, messages, events) =
-        finals.lock().unwrap().take().unwrap_or_else(|| {
-            // The simulation panicked: judge what the log holds up to the panic.
-            let events = log.take();
-            let checks = check::evaluate(&sc.expects, &Samples::default(), &events);
-            (BTreeMap::new(), checks, 0, events)
-        });
+    let mut done = finals.lock().unwrap().take().unwrap_or_else(|| {
+        // The simulation panicked: judge what the log holds up to the panic.
+        let events = log.take();
+        let checks = check::evaluate(&sc.expects, &Samples::default(), &events, &[], 0);
+        Finished {
+            finals: BTreeMap::new(),
+            checks,
+            findings: vec![],
+            messages: 0,
+            events,
+        }
+    });
     if let Some(p) = &panic {
-        checks.insert(
-            0,
-            check::Check {
-                name: "the simulation runs without panicking".into(),
-                passed: false,
-                detail: p.clone(),
-            },
-        );
+        let observed = check::Observed::Panic { message: p.clone() };
+        let c = Check::new(None, false, check::Expected::NoPanic, observed);
+        done.checks.insert(0, c);
     }
     let outcome = Outcome {
         scenario: sc.name.clone(),
@@ -87,13 +110,14 @@ pub fn run(sc: &Scenario, seed: u64) -> (Outcome, RunStats) {
         seed,
         duration_ms: sc.duration.as_millis() as u64,
         overrides: sc.overrides.clone(),
-        passed: checks.iter().all(|c| c.passed),
-        trace_hash: trace::trace_hash(&events),
-        checks,
-        events,
-        final_views,
+        passed: done.checks.iter().all(|c| c.passed),
+        trace_hash: trace::trace_hash(&done.events),
+        checks: done.checks,
+        findings: done.findings,
+        events: done.events,
+        final_views: done.finals,
         node_order: sc.node_names(),
-        messages,
+        messages: done.messages,
         panic,
         chaos: chaos_lines,
     };
@@ -101,7 +125,7 @@ pub fn run(sc: &Scenario, seed: u64) -> (Outcome, RunStats) {
         outcome,
         RunStats {
             wall_secs,
-            messages,
+            messages: done.messages,
         },
     )
 }
@@ -135,55 +159,9 @@ pub fn materialize(sc: &Scenario, seed: u64) -> Scenario {
     out
 }
 
-/// The always-on convergence check (a liveness property). Evaluated only when the network has
-/// been whole for the scenario's quiet period and at least two servers are up; a divergence is
-/// recorded as an `anomaly.divergence` event. A scenario that expects the anomaly judges it
-/// with its own expectation instead of this check.
-fn convergence_check(sc: &Scenario, w: &World) -> Option<check::Check> {
-    let since = sc.duration.saturating_sub(w.last_fault.unwrap_or_default());
-    let reg = w.registries();
-    if reg.len() < 2 || !w.network_whole() || since < sc.quiet {
-        return None;
-    }
-    let div = check::convergence::divergences(&reg);
-    if !div.is_empty() {
-        crate::emit!("anomaly.divergence", "-", detail = div.join("; "));
-    }
-    let expected = sc.expects.iter().any(
-        |e| matches!(e, crate::scenario::Expect::Anomaly { kind, .. } if kind == "divergence"),
-    );
-    if expected {
-        return None;
-    }
-    Some(check::Check {
-        name: format!(
-            "servers converge once faults heal (always on; quiet {})",
-            crate::config::fmt_duration(sc.quiet)
-        ),
-        passed: div.is_empty(),
-        detail: if div.is_empty() {
-            format!("{} servers agree on every service", reg.len())
-        } else {
-            format!("divergence: {}", div.join("; "))
-        },
-    })
-}
-
-fn expects_anomaly(sc: &Scenario, kind: &str) -> bool {
-    sc.expects
-        .iter()
-        .any(|e| matches!(e, crate::scenario::Expect::Anomaly { kind: k, .. } if k == kind))
-}
-
-/// The always-on legacy Raft checkers (two leaders in a term, dirty and lost writes) of a
-/// multi-server cluster. Each finding is an `anomaly.*` event; a scenario that expects the
-/// anomaly judges it with its own expectation, otherwise it is a failed check.
-fn raft_checks(sc: &Scenario, w: &World, events: &[crate::trace::Event]) -> Vec<check::Check> {
-    use check::raft::{dirty_writes, lost_writes, two_leaders, StoreView};
-    if sc.servers.len() < 2 {
-        return vec![];
-    }
-    let stores: Vec<StoreView> = w
+/// The end of the run as the always-on checkers see it.
+fn end_state(sc: &Scenario, w: &World) -> EndState {
+    let stores = w
         .nodes
         .iter()
         .filter(|n| n.up)
@@ -200,52 +178,15 @@ fn raft_checks(sc: &Scenario, w: &World, events: &[crate::trace::Event]) -> Vec<
             Proc::Client(_) => None,
         })
         .collect();
-    let quiet = sc.duration.saturating_sub(w.last_fault.unwrap_or_default()) >= sc.quiet
-        && w.network_whole();
-    let mut findings = vec![
-        (
-            "two_leaders",
-            "no two leaders in one Raft term (always on)",
-            two_leaders(events),
-        ),
-        (
-            "dirty_write",
-            "no failed publish stays visible (always on)",
-            dirty_writes(events, &stores),
-        ),
-    ];
-    if quiet {
-        findings.push((
-            "lost_write",
-            "no acknowledged publish is lost (always on)",
-            lost_writes(events, &stores),
-        ));
+    EndState {
+        servers: sc.servers.len(),
+        registries: w.registries(),
+        stores,
+        network_whole: w.network_whole(),
+        since_last_fault: sc.duration.saturating_sub(w.last_fault.unwrap_or_default()),
+        quiet: sc.quiet,
+        end_us: sc.duration.as_micros() as u64,
     }
-    let published = events.iter().any(|e| e.kind == "raft.publish");
-    let mut checks = vec![];
-    for (kind, name, found) in findings {
-        if !found.is_empty() {
-            let detail = found.join("; ");
-            match kind {
-                "two_leaders" => crate::emit!("anomaly.two_leaders", "-", detail = detail),
-                "dirty_write" => crate::emit!("anomaly.dirty_write", "-", detail = detail),
-                _ => crate::emit!("anomaly.lost_write", "-", detail = detail),
-            }
-        }
-        if expects_anomaly(sc, kind) || (kind != "two_leaders" && !published) {
-            continue;
-        }
-        checks.push(check::Check {
-            name: name.to_string(),
-            passed: found.is_empty(),
-            detail: if found.is_empty() {
-                "none found".into()
-            } else {
-                found.join("; ")
-            },
-        });
-    }
-    checks
 }
 
 /// Every up node's view at the end: servers' `/instance/list` views, clients' caches.

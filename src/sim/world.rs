@@ -8,6 +8,7 @@ use crate::io::{Clock, Disk, Net, NetEnv, NodeCtx};
 use crate::model::keys;
 use crate::scenario::{Action, ClientOp, Expect, Scenario, ServiceRef, ViewTarget, When};
 use crate::server::Server;
+use crate::trace::{emit, CallResult, Ev};
 use madsim::runtime::Handle;
 use madsim::task::NodeId;
 use std::collections::{BTreeMap, BTreeSet};
@@ -212,24 +213,23 @@ impl World {
         let info = &self.nodes[self.idx(name)];
         let node = self.handle.get_node(info.id).expect("node exists");
         let Some(client) = self.client(name) else {
-            crate::emit!(
-                "client.call",
-                name,
-                op = op_name(op),
-                result = "skipped: the client process is down"
-            );
+            let ev = Ev::ClientCall {
+                op: op_name(op),
+                service: None,
+                result: CallResult::Skipped,
+            };
+            emit(name, ev);
             return;
         };
         let (op, name) = (op.clone(), name.to_string());
         node.spawn(async move {
             let result = run_op(&client, &op).await;
-            crate::emit!(
-                "client.call",
-                name,
-                op = op_name(&op),
-                service = op_service(&op),
-                result = result
-            );
+            let ev = Ev::ClientCall {
+                op: op_name(&op),
+                service: Some(op_service(&op)),
+                result,
+            };
+            emit(&name, ev);
         });
     }
 }
@@ -312,21 +312,18 @@ fn op_service(op: &ClientOp) -> String {
     }
 }
 
-fn list(hosts: &[crate::model::HostView]) -> String {
-    let v: Vec<String> = hosts
-        .iter()
-        .map(|h| {
-            format!(
-                "{}{}",
-                h.ip_port(),
-                if h.healthy { "" } else { "(unhealthy)" }
-            )
-        })
-        .collect();
-    format!("[{}]", v.join(","))
+fn list(hosts: &[crate::model::HostView]) -> CallResult {
+    CallResult::Hosts(crate::model::HostView::list(hosts))
 }
 
-async fn run_op(client: &Arc<NamingClient>, op: &ClientOp) -> String {
+fn error(e: crate::client::NacosError) -> CallResult {
+    CallResult::Error {
+        code: e.code,
+        msg: e.msg,
+    }
+}
+
+async fn run_op(client: &Arc<NamingClient>, op: &ClientOp) -> CallResult {
     let reg = |i: &crate::scenario::InstanceSpec| Registration {
         service: i.service.clone(),
         group: i.group.clone(),
@@ -339,8 +336,8 @@ async fn run_op(client: &Arc<NamingClient>, op: &ClientOp) -> String {
         metadata: i.metadata.clone(),
     };
     let done = |r: Result<(), crate::client::NacosError>| match r {
-        Ok(()) => "ok".to_string(),
-        Err(e) => format!("error {e}"),
+        Ok(()) => CallResult::Ok,
+        Err(e) => error(e),
     };
     match op {
         ClientOp::Register(i) => done(client.register_instance(&reg(i)).await),
@@ -348,7 +345,7 @@ async fn run_op(client: &Arc<NamingClient>, op: &ClientOp) -> String {
         ClientOp::Subscribe(r) => list(&client.subscribe(&grouped(r), &r.clusters.join(",")).await),
         ClientOp::Unsubscribe(r) => {
             client.unsubscribe(&grouped(r), &r.clusters.join(","));
-            "ok".into()
+            CallResult::Ok
         }
         ClientOp::GetAllInstances(r) => list(
             &client
@@ -364,8 +361,8 @@ async fn run_op(client: &Arc<NamingClient>, op: &ClientOp) -> String {
             .select_one_healthy(&grouped(r), &r.clusters.join(","))
             .await
         {
-            Ok(h) => h.ip_port(),
-            Err(e) => format!("error {e}"),
+            Ok(h) => CallResult::Instance(h.ip_port()),
+            Err(e) => error(e),
         },
         ClientOp::CreateService(r, t) => done(client.create_service(&grouped(r), *t).await),
         ClientOp::UpdateService(r, t) => done(client.update_service(&grouped(r), *t).await),

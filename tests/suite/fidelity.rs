@@ -2,7 +2,7 @@
 //! citing the spec section whose numbers it checks.
 
 use nacos_sim::scenario;
-use nacos_sim::trace::Event;
+use nacos_sim::trace::{Ev, Event, NodeState};
 
 fn run(src: &str) -> Vec<Event> {
     let sc = scenario::parse(src, "<fidelity>").unwrap_or_else(|e| panic!("{e}"));
@@ -37,11 +37,11 @@ register = { service = "orders", ip = "10.0.0.10", port = 8080 }
 "#);
     let put = events
         .iter()
-        .find(|e| e.kind == "instance.registered" && e.node == "s1")
+        .find(|e| matches!(e.ev, Ev::InstanceRegistered { .. }) && e.node == "s1")
         .expect("registered on s1");
     let syncs: Vec<f64> = events
         .iter()
-        .filter(|e| e.kind == "distro.sync" && e.node == "s1")
+        .filter(|e| matches!(e.ev, Ev::DistroSync { .. }) && e.node == "s1")
         .map(secs)
         .collect();
     assert!(syncs.len() >= 4, "{syncs:?}");
@@ -72,20 +72,15 @@ servers = 3
 at = "10s"
 isolate = "s3"
 "#);
-    let on_s1: Vec<&Event> = events
-        .iter()
-        .filter(|e| {
-            e.kind == "member.state" && e.node == "s1" && e.get("peer") == Some("10.0.0.3:8848")
-        })
-        .collect();
-    let to = |state: &str| {
+    let on_s1: Vec<&Event> = events.iter().filter(|e| s1_sees_s3(e).is_some()).collect();
+    let to = |state: NodeState| {
         on_s1
             .iter()
-            .find(|e| e.get("to") == Some(state))
+            .find(|e| s1_sees_s3(e).is_some_and(|(_, to)| to == state))
             .map(|e| secs(e) - 10.0)
     };
-    let suspicious = to("SUSPICIOUS").expect("SUSPICIOUS");
-    let down = to("DOWN").expect("DOWN");
+    let suspicious = to(NodeState::Suspicious).expect("SUSPICIOUS");
+    let down = to(NodeState::Down).expect("DOWN");
     // The first probe after the cut goes out within 2(N-1) = 4 s and fails 5 s later.
     assert!(
         (5.0..=9.5).contains(&suspicious),
@@ -121,15 +116,24 @@ crash = "s3"
 "#);
     let first = events
         .iter()
-        .find(|e| {
-            e.kind == "member.state" && e.node == "s1" && e.get("peer") == Some("10.0.0.3:8848")
-        })
+        .find(|e| s1_sees_s3(e).is_some())
         .expect("a state change");
-    assert_eq!(first.get("from"), Some("UP"));
-    assert_eq!(first.get("to"), Some("DOWN"));
+    assert_eq!(s1_sees_s3(first), Some((NodeState::Up, NodeState::Down)));
     assert!(
         secs(first) - 10.0 <= 4.1,
         "DOWN {:.3}s after the crash",
         secs(first) - 10.0
     );
+}
+
+/// A `member.state` change of s3 (10.0.0.3) as s1 sees it: (from, to).
+fn s1_sees_s3(e: &Event) -> Option<(NodeState, NodeState)> {
+    match e.ev {
+        Ev::MemberState { peer, from, to }
+            if e.node == "s1" && peer.to_string() == "10.0.0.3:8848" =>
+        {
+            Some((from, to))
+        }
+        _ => None,
+    }
 }

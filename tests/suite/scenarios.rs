@@ -30,7 +30,7 @@ fn every_scenario_passes_and_matches_its_snapshot() {
             omit_expression => true,
             description => sc.about.clone(),
         }, {
-            insta::assert_snapshot!(sc.name.clone(), outcome.to_text(false));
+            insta::assert_snapshot!(sc.name.clone(), outcome.to_snapshot());
         });
     }
     assert!(

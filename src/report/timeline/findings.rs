@@ -3,49 +3,47 @@
 
 use super::model::Builder;
 use super::*;
+use crate::check::{Expected, Observed, Precision};
 use crate::report::Outcome;
-use crate::trace::Event;
+use std::collections::{BTreeMap, BTreeSet};
 
 impl Builder<'_> {
-    pub(super) fn anomaly(&mut self, e: &Event) {
-        let kind = e.kind.trim_start_matches("anomaly.");
-        let detail = e.get("detail").unwrap_or("");
-        self.anomalies.push(Point {
-            t: e.t_us,
-            lanes: vec![],
-            label: kind.to_string(),
-            text: format!("{kind}, reported by the checker at the end of the run: {detail}"),
-        });
-        // Each finding says where and when it happened ("failed on s1 at 58.006s",
-        // "term 3: s1 and s2"): put a point there too.
-        for f in detail.split("; ") {
-            let (ts, who) = if kind == "two_leaders" {
-                let term = f.strip_prefix("term ").and_then(|r| r.split(':').next());
-                let ts = self
-                    .o
-                    .events
-                    .iter()
-                    .filter(|x| x.kind == "raft.leader" && x.get("term") == term)
-                    .map(|x| x.t_us)
-                    .collect();
-                (ts, self.lanes_in(f))
-            } else {
-                let before = f.rsplit_once(" at ").map_or(f, |(a, _)| a);
-                let subject = before.rsplit_once(" on ").map_or(before, |(_, b)| b);
-                let subject = subject.rsplit_once(" by ").map_or(subject, |(_, b)| b);
-                (times_after_at(f), self.lanes_in(subject))
-            };
-            for t in ts {
+    /// The always-on checkers' findings, each placed on the lanes of the nodes it rests on, at
+    /// the moments it names: one point per finding and node (a finding with no node, such as a
+    /// divergence judged at the end, gets one point over the whole cluster).
+    pub(super) fn findings(&mut self) {
+        for f in &self.o.findings {
+            let label = f.anomaly.to_string();
+            let mut per_node: BTreeMap<&str, u64> = BTreeMap::new();
+            for p in &f.points {
+                let t = per_node.entry(p.node.as_str()).or_insert(p.t_us);
+                *t = (*t).min(p.t_us);
+            }
+            let mut placed = false;
+            for (node, t) in per_node {
+                if let Some(&l) = self.lane_of.get(node) {
+                    self.anomalies.push(Point {
+                        t,
+                        lanes: vec![l],
+                        label: label.clone(),
+                        text: format!("{label} ({node}): {}", f.text),
+                    });
+                    placed = true;
+                }
+            }
+            if !placed {
                 self.anomalies.push(Point {
-                    t,
-                    lanes: who.clone(),
-                    label: kind.to_string(),
-                    text: f.to_string(),
+                    t: self.end_us,
+                    lanes: vec![],
+                    label: label.clone(),
+                    text: format!("{label}, found at the end of the run: {}", f.text),
                 });
             }
         }
     }
 
+    /// Each check drawn from its data: the window and time it expects, the moments that
+    /// decided it, and the lanes of the nodes it looks at (none: the whole cluster).
     pub(super) fn checks(&self) -> Vec<CheckMark> {
         let clamp = |t: u64| t.min(self.end_us);
         self.o
@@ -53,25 +51,50 @@ impl Builder<'_> {
             .iter()
             .enumerate()
             .map(|(i, c)| {
-                let mut points: Vec<u64> =
-                    times_after_at(&c.detail).into_iter().map(clamp).collect();
-                if !c.passed && points.is_empty() && window_of(&c.name).is_none() {
-                    // An always-on check repeats its anomaly's detail: take that event's time.
-                    let related = self.o.events.iter().find(|e| {
-                        e.kind.starts_with("anomaly.")
-                            && e.get("detail")
-                                .is_some_and(|d| !d.is_empty() && c.detail.contains(d))
-                    });
-                    points.extend(related.map(|e| e.t_us));
-                }
+                let window = match &c.expected {
+                    Expected::View { when, .. } => Some(when.window_us()),
+                    Expected::Event {
+                        window: Some((a, b)),
+                        ..
+                    } => Some((a * 1000, b * 1000)),
+                    _ => None,
+                };
+                let (points, nodes): (Vec<u64>, Vec<&str>) = match &c.observed {
+                    Observed::Sample { t_us, .. } => (vec![*t_us], vec![]),
+                    Observed::Events { matched, outside } => {
+                        let seen = if matched.is_empty() { outside } else { matched };
+                        seen.iter().map(|s| (s.t_us, s.node.as_str())).unzip()
+                    }
+                    Observed::Findings { findings, t_us } => {
+                        let pts: Vec<(u64, &str)> = findings
+                            .iter()
+                            .flat_map(|f| f.points.iter().map(|p| (p.t_us, p.node.as_str())))
+                            .collect();
+                        if pts.is_empty() && !findings.is_empty() {
+                            (vec![*t_us], vec![])
+                        } else {
+                            pts.into_iter().unzip()
+                        }
+                    }
+                    _ => (vec![], vec![]),
+                };
+                let named: Vec<&str> = match &c.expected {
+                    Expected::View { viewer, .. } => vec![viewer.node()],
+                    Expected::Event { node: Some(n), .. } => vec![n.as_str()],
+                    _ => nodes,
+                };
+                let lanes: BTreeSet<usize> = named
+                    .iter()
+                    .filter_map(|n| self.lane_of.get(*n).copied())
+                    .collect();
                 CheckMark {
                     n: i + 1,
                     passed: c.passed,
                     name: c.name.clone(),
-                    detail: c.detail.clone(),
-                    window: window_of(&c.name).map(|(a, b)| (clamp(a), clamp(b))),
-                    points,
-                    lanes: self.lanes_in(&c.name),
+                    detail: c.detail(Precision::Ms),
+                    window: window.map(|(a, b)| (clamp(a), clamp(b))),
+                    points: points.into_iter().map(clamp).collect(),
+                    lanes: lanes.into_iter().collect(),
                 }
             })
             .collect()

@@ -31,7 +31,7 @@ tr.fail td{{color:#c0392b;font-weight:bold}}td.n{{white-space:nowrap}}h2{{font-s
             i + 1,
             if c.passed { "PASS" } else { "FAIL" },
             esc(&c.name),
-            esc(&c.detail)
+            esc(&c.detail(crate::check::Precision::Ms))
         );
     }
     s.push_str("</table>\n");

@@ -4,7 +4,6 @@
 //! `timeline_svg.rs` lays it out and draws it. Both are pure: the same outcome gives the same
 //! bytes (every map is a `BTreeMap`, every list keeps event order).
 
-use crate::config::parse_duration;
 use crate::report::Outcome;
 use std::path::Path;
 
@@ -178,47 +177,6 @@ pub(crate) struct Model<'a> {
 
 pub(crate) fn short_svc(s: &str) -> &str {
     s.strip_prefix("DEFAULT_GROUP@@").unwrap_or(s)
-}
-
-/// Every node name (and `name,name` list) an event's `node` field or a text mentions.
-pub(crate) fn words(s: &str) -> impl Iterator<Item = &str> {
-    s.split(|c: char| !(c.is_alphanumeric() || c == '-' || c == '_'))
-        .filter(|w| !w.is_empty())
-}
-
-/// Times written as `at 1.5s`, `at 1.0s, 2.0s` (microseconds), in text order.
-pub(crate) fn times_after_at(text: &str) -> Vec<u64> {
-    let mut out = vec![];
-    for (i, _) in text.match_indices("at ") {
-        if i > 0 && !text[..i].ends_with(' ') {
-            continue;
-        }
-        for tok in text[i + 3..].split(", ") {
-            let tok = tok.split_whitespace().next().unwrap_or("");
-            let tok = tok.trim_end_matches([':', ';', ']', ')']);
-            match parse_duration(tok) {
-                Ok(d) if !tok.is_empty() => out.push(d.as_micros() as u64),
-                _ => break,
-            }
-        }
-    }
-    out
-}
-
-/// The window a check name states: `within [a, b]`, `always in [a, b]` or `at t`.
-pub(crate) fn window_of(name: &str) -> Option<(u64, u64)> {
-    for key in ["within [", "always in ["] {
-        if let Some(i) = name.rfind(key) {
-            let rest = &name[i + key.len()..];
-            let inner = rest.split(']').next()?;
-            let (a, b) = inner.split_once(", ")?;
-            let (a, b) = (parse_duration(a).ok()?, parse_duration(b).ok()?);
-            return Some((a.as_micros() as u64, b.as_micros() as u64));
-        }
-    }
-    let i = name.rfind(" at ")?;
-    let d = parse_duration(name[i + 4..].trim()).ok()?;
-    Some((d.as_micros() as u64, d.as_micros() as u64))
 }
 
 #[cfg(test)]

@@ -5,8 +5,9 @@
 use super::findings::quiet_stretches;
 use super::*;
 use crate::report::Outcome;
-use crate::trace::Event;
+use crate::trace::{Ev, Event, FieldValue, Groups, HostList, Names, NodeState, Role, Via};
 use std::collections::{BTreeMap, BTreeSet};
+use std::net::SocketAddr;
 
 pub(super) type Key = (String, String);
 
@@ -48,22 +49,6 @@ pub(super) fn span(t0: u64, kind: SpanKind, label: impl Into<String>) -> Span {
 }
 
 impl<'a> Builder<'a> {
-    /// The lanes a text names (node names, `a,b` lists, `[a,b] | [c]` groups).
-    pub(super) fn lanes_in(&self, s: &str) -> Vec<usize> {
-        let set: BTreeSet<usize> = words(s)
-            .filter_map(|w| self.lane_of.get(w).copied())
-            .collect();
-        set.into_iter().collect()
-    }
-
-    /// The nodes a text names, with their lanes.
-    pub(super) fn nodes_in(&self, s: &str) -> Vec<(String, usize)> {
-        let set: BTreeSet<(String, usize)> = words(s)
-            .filter_map(|w| self.lane_of.get(w).map(|l| (w.to_string(), *l)))
-            .collect();
-        set.into_iter().collect()
-    }
-
     /// Opens a shade on a node's lane (a cut replaces the node's open cut; a second crash or
     /// pause of a node already down or paused changes nothing).
     pub(super) fn open_shade(&mut self, node: &str, l: usize, which: Shade, s: Span) {
@@ -167,24 +152,27 @@ impl<'a> Builder<'a> {
 
     pub(super) fn node_fault(&mut self, e: &Event) {
         let t = e.t_us;
-        for (node, l) in self.nodes_in(&e.node) {
-            match e.kind.as_str() {
-                "fault.crash" => {
-                    self.open_shade(&node, l, Shade::Down, span(t, SpanKind::Down, "crashed"));
-                    self.close_role(l, t);
-                    self.drop_all(l, t, None);
-                }
-                "fault.restart" => self.close_shade(&node, Shade::Down, t),
-                "fault.pause" => {
-                    let s = span(t, SpanKind::Paused, "paused");
-                    self.open_shade(&node, l, Shade::Paused, s)
-                }
-                "fault.resume" => self.close_shade(&node, Shade::Paused, t),
-                _ => self.open_shade(&node, l, Shade::Cut, span(t, SpanKind::Cut(3), "isolated")),
+        let Some(&l) = self.lane_of.get(&e.node) else {
+            return;
+        };
+        let node = e.node.clone();
+        match &e.ev {
+            Ev::FaultCrash { .. } => {
+                self.open_shade(&node, l, Shade::Down, span(t, SpanKind::Down, "crashed"));
+                self.close_role(l, t);
+                self.drop_all(l, t, None);
             }
-        }
-        if e.kind == "fault.isolate" {
-            self.open_net_span(t, format!("{} isolated", e.node));
+            Ev::FaultRestart { .. } => self.close_shade(&node, Shade::Down, t),
+            Ev::FaultPause { .. } => {
+                let s = span(t, SpanKind::Paused, "paused");
+                self.open_shade(&node, l, Shade::Paused, s)
+            }
+            Ev::FaultResume { .. } => self.close_shade(&node, Shade::Paused, t),
+            _ => {
+                let s = span(t, SpanKind::Cut(3), "isolated");
+                self.open_shade(&node, l, Shade::Cut, s);
+                self.open_net_span(t, format!("{node} isolated"));
+            }
         }
     }
 
@@ -194,53 +182,60 @@ impl<'a> Builder<'a> {
         self.open_net.insert(slot, span(t, SpanKind::Net, label));
     }
 
-    pub(super) fn link_fault(&mut self, e: &Event) {
-        let t = e.t_us;
-        if e.kind == "fault.one_way" {
-            let (from, to) = (e.get("from").unwrap_or(""), e.get("to").unwrap_or(""));
-            for (who, label, side) in [
-                (from, format!("cannot send to {to}"), 4),
-                (to, format!("cannot hear from {from}"), 5),
-            ] {
-                for (node, l) in self.nodes_in(who) {
-                    let s = span(t, SpanKind::Cut(side), label.clone());
-                    self.open_shade(&node, l, Shade::Cut, s);
-                }
+    /// The lanes of the named nodes (a role target that named nobody has none).
+    fn lanes_of<'n>(&self, names: &'n Names) -> Vec<(&'n str, usize)> {
+        let set: BTreeSet<(&str, usize)> = names
+            .0
+            .iter()
+            .filter_map(|n| self.lane_of.get(n).map(|l| (n.as_str(), *l)))
+            .collect();
+        set.into_iter().collect()
+    }
+
+    pub(super) fn one_way(&mut self, t: u64, from: &Names, to: &Names) {
+        for (who, label, side) in [
+            (from, format!("cannot send to {to}"), 4),
+            (to, format!("cannot hear from {from}"), 5),
+        ] {
+            for (node, l) in self.lanes_of(who) {
+                let s = span(t, SpanKind::Cut(side), label.clone());
+                self.open_shade(node, l, Shade::Cut, s);
             }
-            self.open_net_span(t, format!("one-way cut {from} → {to}"));
-            return;
         }
-        let groups = e.get("groups").or(e.get("sides")).unwrap_or("");
-        let via = e.get("via");
-        for (side, g) in groups.split(" | ").enumerate() {
+        self.open_net_span(t, format!("one-way cut {from} → {to}"));
+    }
+
+    pub(super) fn groups(&mut self, t: u64, groups: &Groups, via: Option<&Names>) {
+        for (side, g) in groups.0.iter().enumerate() {
             let letter = (b'A' + (side % 26) as u8) as char;
-            for (node, l) in self.nodes_in(g) {
+            for (node, l) in self.lanes_of(g) {
                 let s = span(t, SpanKind::Cut(side), format!("side {letter}"));
-                self.open_shade(&node, l, Shade::Cut, s);
+                self.open_shade(node, l, Shade::Cut, s);
             }
         }
+        let text = groups.render().unwrap_or_default();
         let label = match via {
-            Some(v) => format!("bridge via {v}: {groups}"),
-            None => format!("partition {groups}"),
+            Some(v) => format!("bridge via {v}: {text}"),
+            None => format!("partition {text}"),
         };
         self.open_net_span(t, label);
     }
 
+    /// Loss, latency and port faults: one slot each in the network row; a new value ends the
+    /// old span, and a value back to normal opens none.
     pub(super) fn net_fault(&mut self, e: &Event) {
-        let get = |k| e.get(k).unwrap_or("?");
-        let (slot, label): (&str, Option<String>) = match e.kind.as_str() {
-            "fault.loss" => (
+        let (slot, label): (&str, Option<String>) = match &e.ev {
+            Ev::FaultLoss { rate } => (
                 "loss",
-                (get("rate").parse::<f64>().unwrap_or(1.0) > 0.0)
-                    .then(|| format!("datagram loss {}", get("rate"))),
+                (*rate > 0.0).then(|| format!("datagram loss {rate}")),
             ),
-            // Back to madsim's default (1-10 ms) is the end of a latency fault, not a new one.
-            "fault.latency" => (
+            // Back to the default (1-10 ms) is the end of a latency fault, not a new one.
+            Ev::FaultLatency { min_ms, max_ms } => (
                 "latency",
-                ((get("min_ms"), get("max_ms")) != ("1", "10"))
-                    .then(|| format!("latency {}-{} ms", get("min_ms"), get("max_ms"))),
+                ((*min_ms, *max_ms) != default_latency_ms())
+                    .then(|| format!("latency {min_ms}-{max_ms} ms")),
             ),
-            "fault.port_down" => ("port", Some(format!("port {} closed", get("instance")))),
+            Ev::FaultPortDown { instance } => ("port", Some(format!("port {instance} closed"))),
             _ => ("port", None),
         };
         if let Some(mut s) = self.open_net.remove(slot) {
@@ -254,17 +249,15 @@ impl<'a> Builder<'a> {
     }
 
     /// A skewed clock is a span of the network row, one slot per node, until put right.
-    pub(super) fn clock_skew(&mut self, e: &Event) {
+    pub(super) fn clock_skew(&mut self, e: &Event, offset_ms: i64, drift: f64) {
         let slot = format!("skew {}", e.node);
         if let Some(mut s) = self.open_net.remove(&slot) {
             s.t1 = e.t_us;
             self.net.push(s);
         }
-        let offset: i64 = e.get("offset_ms").and_then(|v| v.parse().ok()).unwrap_or(0);
-        let drift = e.get("drift").unwrap_or("0");
-        if offset != 0 || drift.parse::<f64>().unwrap_or(0.0) != 0.0 {
-            let mut label = format!("{} clock {:+.3}s", e.node, offset as f64 / 1000.0);
-            if drift != "0" {
+        if offset_ms != 0 || drift != 0.0 {
+            let mut label = format!("{} clock {:+.3}s", e.node, offset_ms as f64 / 1000.0);
+            if drift != 0.0 {
                 label.push_str(&format!(", drift {drift}"));
             }
             self.open_net
@@ -272,26 +265,18 @@ impl<'a> Builder<'a> {
         }
     }
 
-    pub(super) fn instance(&mut self, e: &Event) {
-        let (Some(&l), Some(s), Some(i)) = (
-            self.lane_of.get(&e.node),
-            e.get("service"),
-            e.get("instance"),
-        ) else {
+    /// An instance's new state on a server lane.
+    pub(super) fn instance(&mut self, e: &Event, service: &str, instance: &str, st: u8) {
+        let Some(&l) = self.lane_of.get(&e.node) else {
             return;
         };
         if l >= self.servers {
             return;
         }
-        let key = (s.to_string(), i.to_string());
-        let st = match e.kind.as_str() {
-            "instance.unhealthy" => UNHEALTHY,
-            "instance.deleted" | "instance.deregistered" => GONE,
-            _ => HEALTHY,
-        };
+        let key = (service.to_string(), instance.to_string());
         if st == GONE {
             if let Some(&r) = self.row_of.get(&key) {
-                let cat = if e.kind == "instance.deleted" {
+                let cat = if matches!(e.ev, Ev::InstanceDeleted { .. }) {
                     Cat::Deleted
                 } else {
                     Cat::Deregistered
@@ -302,155 +287,174 @@ impl<'a> Builder<'a> {
         self.set_state(l, key, st, e.t_us);
     }
 
+    pub(super) fn heal(&mut self, t: u64) {
+        let cut: Vec<String> = self
+            .open
+            .keys()
+            .filter(|k| k.1 == Shade::Cut)
+            .map(|k| k.0.clone())
+            .collect();
+        for node in cut {
+            self.close_shade(&node, Shade::Cut, t);
+        }
+        let slots: Vec<String> = self
+            .open_net
+            .keys()
+            .filter(|k| k.starts_with("cut"))
+            .cloned()
+            .collect();
+        for slot in slots {
+            if let Some(mut s) = self.open_net.remove(&slot) {
+                s.t1 = t;
+                self.net.push(s);
+            }
+        }
+    }
+
+    pub(super) fn role(&mut self, l: usize, t: u64, term: u64, role: Role) {
+        self.close_role(l, t);
+        let role = match role {
+            Role::Leader => Some((SpanKind::Leader, format!("leader (elected in term {term})"))),
+            Role::Candidate => Some((SpanKind::Candidate, format!("candidate {term}"))),
+            Role::Follower => None,
+        };
+        if let Some((kind, label)) = role {
+            self.open_role.insert(l, span(t, kind, label));
+        }
+    }
+
+    pub(super) fn member(
+        &mut self,
+        e: &Event,
+        l: usize,
+        peer: SocketAddr,
+        from: NodeState,
+        to: NodeState,
+    ) {
+        let cat = match to {
+            NodeState::Down => Cat::MemberDown,
+            NodeState::Up => Cat::MemberUp,
+            NodeState::Suspicious => Cat::MemberSuspect,
+        };
+        let peer = peer.to_string();
+        let peer = self.by_addr.get(&peer).cloned().unwrap_or(peer);
+        let text = format!("{} sees {peer} {to} (was {from})", e.node);
+        self.lanes[l].marks.push(Mark {
+            t: e.t_us,
+            row: MarkRow::Sync,
+            cat,
+            text,
+        });
+    }
+
     pub(super) fn event(&mut self, e: &Event) {
         let me = self.lane_of.get(&e.node).copied();
-        let ok = |k, v| e.get(k) == Some(v);
-        match e.kind.as_str() {
-            "fault.crash" | "fault.restart" | "fault.pause" | "fault.resume" | "fault.isolate" => {
-                self.node_fault(e)
-            }
-            "fault.partition" | "fault.bridge" | "fault.one_way" => self.link_fault(e),
-            "fault.heal" => {
-                let cut: Vec<String> = self
-                    .open
-                    .keys()
-                    .filter(|k| k.1 == Shade::Cut)
-                    .map(|k| k.0.clone())
-                    .collect();
-                for node in cut {
-                    self.close_shade(&node, Shade::Cut, e.t_us);
-                }
-                let slots: Vec<String> = self
-                    .open_net
-                    .keys()
-                    .filter(|k| k.starts_with("cut"))
-                    .cloned()
-                    .collect();
-                for slot in slots {
-                    if let Some(mut s) = self.open_net.remove(&slot) {
-                        s.t1 = e.t_us;
-                        self.net.push(s);
-                    }
-                }
-            }
-            "fault.loss" | "fault.latency" | "fault.port_down" | "fault.port_up" => {
-                self.net_fault(e)
-            }
-            "fault.ring" => {
-                let order = e.get("order").unwrap_or("?");
-                self.open_net_span(e.t_us, format!("majorities ring {order}"));
-            }
-            "fault.clock_skew" => self.clock_skew(e),
-            "raft.state" => {
+        let t = e.t_us;
+        match &e.ev {
+            Ev::FaultCrash { .. }
+            | Ev::FaultRestart { .. }
+            | Ev::FaultPause { .. }
+            | Ev::FaultResume { .. }
+            | Ev::FaultIsolate { .. } => self.node_fault(e),
+            Ev::FaultPartition { groups } => self.groups(t, groups, None),
+            Ev::FaultBridge { via, sides } => self.groups(t, sides, Some(via)),
+            Ev::FaultOneWay { from, to } => self.one_way(t, from, to),
+            Ev::FaultHeal {} => self.heal(t),
+            Ev::FaultLoss { .. }
+            | Ev::FaultLatency { .. }
+            | Ev::FaultPortDown { .. }
+            | Ev::FaultPortUp { .. } => self.net_fault(e),
+            Ev::FaultRing { order } => self.open_net_span(t, format!("majorities ring {order}")),
+            Ev::FaultClockSkew { offset_ms, drift } => self.clock_skew(e, *offset_ms, *drift),
+            Ev::RaftState { term, role } => {
                 if let Some(l) = me {
-                    self.close_role(l, e.t_us);
-                    let term = e.get("term").unwrap_or("?");
-                    let role = match e.get("role") {
-                        Some("LEADER") => {
-                            Some((SpanKind::Leader, format!("leader (elected in term {term})")))
-                        }
-                        Some("CANDIDATE") => {
-                            Some((SpanKind::Candidate, format!("candidate {term}")))
-                        }
-                        _ => None,
-                    };
-                    if let Some((kind, label)) = role {
-                        self.open_role.insert(l, span(e.t_us, kind, label));
-                    }
+                    self.role(l, t, *term, *role);
                 }
             }
-            k if k.starts_with("instance.") => self.instance(e),
-            "service.deleted" => {
-                if let (Some(l), Some(s)) = (me, e.get("service")) {
-                    self.drop_all(l, e.t_us, Some(s));
+            Ev::InstanceRegistered {
+                service, instance, ..
+            }
+            | Ev::InstanceHealthy {
+                service, instance, ..
+            } => self.instance(e, service, instance, HEALTHY),
+            Ev::InstanceUnhealthy {
+                service, instance, ..
+            } => self.instance(e, service, instance, UNHEALTHY),
+            Ev::InstanceDeleted {
+                service, instance, ..
+            }
+            | Ev::InstanceDeregistered {
+                service, instance, ..
+            } => self.instance(e, service, instance, GONE),
+            Ev::ServiceDeleted { service } => {
+                if let Some(l) = me {
+                    self.drop_all(l, t, Some(service));
                 }
             }
-            "distro.sync" => {
-                let cat = if ok("result", "ok") {
-                    Cat::Sync
-                } else {
-                    Cat::Fail
-                };
+            Ev::DistroSync { result, .. } => {
+                let cat = if result.is_ok() { Cat::Sync } else { Cat::Fail };
                 self.mark(e, MarkRow::Sync, cat)
             }
-            "distro.forward" => {
-                let cat = if ok("status", "200") {
+            Ev::DistroForward { status, .. } => {
+                let cat = if *status == 200 {
                     Cat::SyncAux
                 } else {
                     Cat::Fail
                 };
                 self.mark(e, MarkRow::Sync, cat)
             }
-            "distro.verify" | "distro.load" => self.mark(e, MarkRow::Sync, Cat::SyncAux),
-            "raft.publish" => {
-                let cat = if ok("result", "ok") {
+            Ev::DistroVerify { .. } | Ev::DistroLoad { .. } => {
+                self.mark(e, MarkRow::Sync, Cat::SyncAux)
+            }
+            Ev::RaftPublish { result, .. } => {
+                let cat = if result.is_ok() {
                     Cat::Publish
                 } else {
                     Cat::Fail
                 };
                 self.mark(e, MarkRow::Sync, cat)
             }
-            "raft.delete" => self.mark(e, MarkRow::Sync, Cat::RaftDelete),
-            "member.state" => {
-                let Some(l) = me else { return };
-                let cat = match e.get("to") {
-                    Some("DOWN") => Cat::MemberDown,
-                    Some("UP") => Cat::MemberUp,
-                    _ => Cat::MemberSuspect,
-                };
-                let peer = e.get("peer").unwrap_or("?");
-                let peer = self.by_addr.get(peer).map_or(peer, |s| s.as_str());
-                let text = format!(
-                    "{} sees {peer} {} (was {})",
-                    e.node,
-                    e.get("to").unwrap_or("?"),
-                    e.get("from").unwrap_or("?")
-                );
-                self.lanes[l].marks.push(Mark {
-                    t: e.t_us,
-                    row: MarkRow::Sync,
-                    cat,
-                    text,
-                });
+            Ev::RaftDelete { .. } => self.mark(e, MarkRow::Sync, Cat::RaftDelete),
+            Ev::MemberState { peer, from, to } => {
+                if let Some(l) = me {
+                    self.member(e, l, *peer, *from, *to);
+                }
             }
-            "push.sent" => self.mark(e, MarkRow::Push, Cat::PushSent),
-            "push.acked" => self.mark(e, MarkRow::Push, Cat::PushAcked),
-            "push.failed" => self.mark(e, MarkRow::Push, Cat::Fail),
-            "client.call" => {
-                let r = e.get("result").unwrap_or("");
-                let failed = r.starts_with("error") || r.starts_with("skipped");
-                let cat = if failed { Cat::Fail } else { Cat::Call };
+            Ev::PushSent { .. } => self.mark(e, MarkRow::Push, Cat::PushSent),
+            Ev::PushAcked { .. } => self.mark(e, MarkRow::Push, Cat::PushAcked),
+            Ev::PushFailed { .. } => self.mark(e, MarkRow::Push, Cat::Fail),
+            Ev::ClientCall { result, .. } => {
+                let cat = if result.failed() {
+                    Cat::Fail
+                } else {
+                    Cat::Call
+                };
                 self.mark(e, MarkRow::Client, cat)
             }
-            "client.request_failed" => self.mark(e, MarkRow::Client, Cat::Fail),
-            "client.push_received" => self.mark(e, MarkRow::Client, Cat::PushRecv),
-            "client.reregister" => self.mark(e, MarkRow::Client, Cat::Rereg),
-            "client.notified" => self.notified(e),
-            k if k.starts_with("anomaly.") => self.anomaly(e),
+            Ev::ClientRequestFailed { .. } => self.mark(e, MarkRow::Client, Cat::Fail),
+            Ev::ClientPushReceived { .. } => self.mark(e, MarkRow::Client, Cat::PushRecv),
+            Ev::ClientReregister { .. } => self.mark(e, MarkRow::Client, Cat::Rereg),
+            Ev::ClientNotified {
+                service,
+                via,
+                hosts,
+            } => self.notified(e, service, *via, hosts),
+            // Anomalies are drawn from the checkers' findings (`findings`), not their events.
             _ => {}
         }
     }
 
     /// A client's new view of a subscribed service (one lane per client only).
-    pub(super) fn notified(&mut self, e: &Event) {
-        let (Some(&l), Some(s)) = (self.lane_of.get(&e.node), e.get("service")) else {
+    pub(super) fn notified(&mut self, e: &Event, service: &str, via: Via, hosts: &HostList) {
+        let Some(&l) = self.lane_of.get(&e.node) else {
             return;
         };
         if self.lanes[l].name != e.node {
             return; // a grouped clients lane has no per-client views
         }
-        let hosts = e.get("hosts").unwrap_or("[]");
-        let n = hosts
-            .trim_matches(['[', ']'])
-            .split(',')
-            .filter(|h| !h.is_empty())
-            .count();
-        let s = short_svc(s);
-        let text = format!(
-            "{} sees {s} = {hosts} (by {})",
-            e.node,
-            e.get("via").unwrap_or("?")
-        );
+        let n = hosts.0.len();
+        let s = short_svc(service);
+        let text = format!("{} sees {s} = {hosts} (by {via})", e.node);
         let views = &mut self.lanes[l].views;
         let i = match views.iter().position(|(v, _)| v == s) {
             Some(i) => i,
@@ -533,8 +537,8 @@ impl<'a> Model<'a> {
             .max(1);
         // Servers are the nodes that started a server; every other node is a client.
         let mut addr: BTreeMap<String, String> = BTreeMap::new();
-        for e in o.events.iter().filter(|e| e.kind == "server.started") {
-            if let Some(a) = e.get("addr") {
+        for e in &o.events {
+            if let Ev::ServerStarted { addr: a } = e.ev {
                 addr.insert(e.node.clone(), a.to_string());
             }
         }
@@ -576,12 +580,7 @@ impl<'a> Model<'a> {
         let mut keys: BTreeSet<Key> = BTreeSet::new();
         for e in &o.events {
             let on_server = lane_of.get(&e.node).is_some_and(|&l| l < servers);
-            if let (true, true, Some(s), Some(i)) = (
-                on_server,
-                e.kind.starts_with("instance."),
-                e.get("service"),
-                e.get("instance"),
-            ) {
+            if let (true, Some((s, i))) = (on_server, instance_of(&e.ev)) {
                 keys.insert((s.to_string(), i.to_string()));
             }
         }
@@ -627,6 +626,34 @@ impl<'a> Model<'a> {
         for e in &o.events {
             b.event(e);
         }
+        b.findings();
         b.finish(rows, hidden_services)
     }
+}
+
+/// The (service, instance) an `instance.*` event is about.
+fn instance_of(ev: &Ev) -> Option<(&str, &str)> {
+    match ev {
+        Ev::InstanceRegistered {
+            service, instance, ..
+        }
+        | Ev::InstanceDeregistered {
+            service, instance, ..
+        }
+        | Ev::InstanceDeleted {
+            service, instance, ..
+        }
+        | Ev::InstanceHealthy {
+            service, instance, ..
+        }
+        | Ev::InstanceUnhealthy {
+            service, instance, ..
+        } => Some((service, instance)),
+        _ => None,
+    }
+}
+
+fn default_latency_ms() -> (u64, u64) {
+    let d = crate::scenario::DEFAULT_LATENCY;
+    (d.start.as_millis() as u64, d.end.as_millis() as u64)
 }

@@ -142,14 +142,19 @@ impl Svg<'_> {
         );
         let x = 16.0 + text_w(&o.scenario, 18.0);
         self.text(x, 24.0, "sub", &sub);
-        let (badge, color) = if o.passed {
-            (format!("PASS  {} checks", o.checks.len()), "#1e8449")
+        let skipped = o.checks.iter().filter(|c| c.skipped()).count();
+        let judged = o.checks.len() - skipped;
+        let (mut badge, color) = if o.passed {
+            (format!("PASS  {judged} checks"), "#1e8449")
         } else {
             (
-                format!("FAIL  {} of {} checks", failed.len(), o.checks.len()),
+                format!("FAIL  {} of {judged} checks", failed.len()),
                 "#c0392b",
             )
         };
+        if skipped > 0 {
+            badge.push_str(&format!(", {skipped} not judged"));
+        }
         let bw = text_w(&badge, 14.0) + 20.0;
         self.rect(
             W - bw - 8.0,

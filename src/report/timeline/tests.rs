@@ -5,32 +5,43 @@ use super::scale::Scale;
 use super::svg::{GUT, PW};
 use super::*;
 
+/// The repro of issue 11: a failed check with its own `name` keeps its window and its mark.
 #[test]
-fn times_and_windows_are_read_from_check_texts() {
-    assert_eq!(
-        times_after_at("seen at 1.5s, 2s, and"),
-        vec![1_500_000, 2_000_000]
+fn a_named_failed_check_keeps_its_window_and_is_not_squeezed() {
+    let path =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/heartbeat-expiry.toml");
+    let text = std::fs::read_to_string(&path).unwrap();
+    let last = text.rfind("[[expect]]").unwrap();
+    let edited = format!(
+        "{}[[expect]]\nname = \"server keeps nothing\"\n{}",
+        &text[..last],
+        text[last + "[[expect]]".len()..]
+            .trim_start()
+            .replace("instances = []", "instances = [\"10.0.0.10:8080\"]")
     );
-    assert_eq!(times_after_at("broken at 38.2s: saw x"), vec![38_200_000]);
-    assert_eq!(
-        times_after_at("failed on s1 at 58.006s but; at 3s"),
-        vec![58_006_000, 3_000_000]
+    let sc = crate::scenario::parse(&edited, "named.toml").unwrap();
+    let o = crate::sim::run(&sc, sc.seed).0;
+    let c = o
+        .checks
+        .iter()
+        .position(|c| c.name == "server keeps nothing")
+        .unwrap();
+    assert!(!o.checks[c].passed);
+    let m = Model::new(&o);
+    let mark = &m.checks[c];
+    assert_eq!(mark.window, Some((55_000_000, 90_000_000)));
+    assert!(
+        !mark.points.is_empty(),
+        "the sample that broke it is marked"
     );
-    assert!(times_after_at("never seen; what at all").is_empty());
-    assert!(times_after_at("cat 5s").is_empty());
-    assert_eq!(
-        window_of("x within [26s, 1m]"),
-        Some((26_000_000, 60_000_000))
-    );
-    assert_eq!(
-        window_of("x always in [1.5s, 2s]"),
-        Some((1_500_000, 2_000_000))
-    );
-    assert_eq!(
-        window_of("server s2 sees orders at 88s"),
-        Some((88_000_000, 88_000_000))
-    );
-    assert_eq!(window_of("the checker reports dirty_write"), None);
+    let s1 = m.lanes.iter().position(|l| l.name == "s1").unwrap();
+    assert_eq!(mark.lanes, vec![s1]);
+    for (a, b) in &m.gaps {
+        assert!(
+            *b <= 55_000_000 || *a >= 90_000_000,
+            "gap {a}..{b} squeezes the window"
+        );
+    }
 }
 
 #[test]
@@ -89,7 +100,7 @@ fn a_crash_is_shaded_from_the_crash_to_the_restart_on_its_own_lane() {
     let at = |kind: &str| {
         o.events
             .iter()
-            .find(|e| e.kind == kind && e.node == "s3")
+            .find(|e| e.kind() == kind && e.node == "s3")
             .unwrap_or_else(|| panic!("no {kind} of s3"))
             .t_us
     };
@@ -129,7 +140,7 @@ fn a_crash_without_restart_is_shaded_to_the_end() {
     let crash = o
         .events
         .iter()
-        .find(|e| e.kind == "fault.crash")
+        .find(|e| e.kind() == "fault.crash")
         .unwrap()
         .t_us;
     let svg = render_svg(&o);
@@ -152,24 +163,26 @@ fn raft_leaders_are_marked_with_their_term_and_anomalies_where_they_happened() {
     let svg = render_svg(&o);
     assert!(!rects_titled(&svg, "s1: leader (elected in term 1)").is_empty());
     assert!(!rects_titled(&svg, "s3: leader (elected in term 2)").is_empty());
-    // dirty_write names "failed on s1 at <t>": a point there, not only at the run's end.
-    let detail = o
-        .events
+    // A dirty write rests on the failed publish on s1: a point there, not at the run's end.
+    let publish = o
+        .findings
         .iter()
-        .find(|e| e.kind == "anomaly.dirty_write")
-        .and_then(|e| e.get("detail"))
+        .find(|f| f.anomaly == crate::trace::Anomaly::DirtyWrite)
         .expect("the scenario's dirty write")
-        .to_string();
-    let at = detail.split("failed on s1 at ").nth(1).unwrap();
-    let at = &at[..at.find('s').unwrap()];
-    let t_us = (at.parse::<f64>().unwrap() * 1e6).round() as u64;
+        .points[0]
+        .clone();
+    assert_eq!(publish.node, "s1");
     let m = Model::new(&o);
     let s1 = m.lanes.iter().position(|l| l.name == "s1").unwrap();
     assert!(m
         .anomalies
         .iter()
-        .any(|p| p.label == "dirty_write" && p.t == t_us && p.lanes == vec![s1]));
-    assert!(svg.contains(&format!("anomaly dirty_write at {at}s")));
+        .any(|p| p.label == "dirty_write" && p.t == publish.t_us && p.lanes == vec![s1]));
+    let at = format!("{:.3}", publish.t_us as f64 / 1e6);
+    assert!(
+        svg.contains(&format!("anomaly dirty_write at {at}s")),
+        "{at}"
+    );
 }
 
 #[test]

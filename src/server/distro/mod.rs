@@ -84,7 +84,7 @@ impl Server {
         let fwd = Request {
             ua: UserAgent::Server,
             api: req.api.clone(),
-            note: req.note.clone(),
+            note: req.note,
         };
         let resp = match self
             .ctx
@@ -103,14 +103,13 @@ impl Server {
         // A forwarded beat that succeeds is routine (most beats of a cluster): only other calls
         // and failures are events.
         if !(matches!(req.api, crate::wire::Api::Beat(_)) && resp.is_success()) {
-            crate::emit!(
-                "distro.forward",
-                self.name(),
-                service = svc,
-                api = req.api.route(),
-                to = target,
-                status = resp.status
-            );
+            let ev = crate::trace::Ev::DistroForward {
+                service: svc.to_string(),
+                api: req.api.route(),
+                to: target,
+                status: resp.status,
+            };
+            crate::trace::emit(self.name(), ev);
         }
         resp
     }

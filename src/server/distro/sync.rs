@@ -3,7 +3,9 @@
 
 use super::engine::DelayEngine;
 use crate::model::{keys, Instance};
+use crate::server::naming::Cause;
 use crate::server::Server;
+use crate::trace::{Done, Ev, Via};
 use crate::wire::{Api, Response};
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::SocketAddr;
@@ -79,7 +81,7 @@ impl Server {
         }
         for (key, instances) in data {
             if keys::is_ephemeral_key(&key) {
-                self.apply_remote(&key, instances, "distro");
+                self.apply_remote(&key, instances, Via::Distro);
             }
         }
         Response::ok()
@@ -87,7 +89,7 @@ impl Server {
 
     /// Stores a datum received from a peer and applies it (`onPut` + `Service.onChange`),
     /// creating the service if it is missing. Nothing is synced onward.
-    pub(crate) fn apply_remote(self: &Arc<Self>, key: &str, instances: Vec<Instance>, via: &str) {
+    pub(crate) fn apply_remote(self: &Arc<Self>, key: &str, instances: Vec<Instance>, via: Via) {
         let Some((ns, grouped)) = keys::service_of_key(key) else {
             return;
         };
@@ -103,7 +105,7 @@ impl Server {
                 keys::is_ephemeral_key(key),
             )
         };
-        self.after_change(&ns, &grouped, &diff, Some(via));
+        self.after_change(&ns, &grouped, &diff, Cause::Replica(via));
     }
 
     /// The current datums for `keys` (missing keys are skipped).
@@ -126,17 +128,16 @@ async fn send_batch(server: Arc<Server>, target: SocketAddr, keys: BTreeSet<Stri
     let res = server.peer_call(target, api).await;
     let ok = matches!(&res, Ok(r) if r.is_success());
     let result = match &res {
-        Ok(r) if r.is_success() => "ok".to_string(),
-        Ok(r) => format!("failed: {}", r.status),
-        Err(e) => format!("failed: {e}"),
+        Ok(r) if r.is_success() => Done::Ok,
+        Ok(r) => Done::Failed(r.status.to_string()),
+        Err(e) => Done::Failed(e.to_string()),
     };
-    crate::emit!(
-        "distro.sync",
-        server.name(),
-        to = target,
-        keys = list.len(),
-        result = result
-    );
+    let ev = Ev::DistroSync {
+        to: target,
+        keys: list.len(),
+        result,
+    };
+    crate::trace::emit(server.name(), ev);
     if !ok {
         let now = server.now();
         let retry = cfg.distro_retry_delay.as_millis() as i64;

@@ -2,6 +2,7 @@
 
 use crate::model::keys;
 use crate::server::Server;
+use crate::trace::{Done, Ev, OrDash, VerifyAbort, Via};
 use crate::wire::{Api, Body, Response};
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
@@ -129,12 +130,13 @@ impl Server {
             )
         };
         if plan.aborted {
-            crate::emit!(
-                "distro.verify",
-                self.name(),
-                source = source,
-                result = "aborted: the checksums name a key this node owns"
-            );
+            let ev = Ev::DistroVerify {
+                source,
+                updated: None,
+                removed: None,
+                result: Some(VerifyAbort::OwnedKey),
+            };
+            crate::trace::emit(self.name(), ev);
         } else {
             // Step 5: removed from the DataStore only; the instances stay in memory (1.4.1).
             if !plan.to_remove.is_empty() {
@@ -155,18 +157,18 @@ impl Server {
                 {
                     updated = data.len();
                     for (k, v) in data {
-                        self.apply_remote(&k, v, "verify");
+                        self.apply_remote(&k, v, Via::Verify);
                     }
                 }
             }
             if updated > 0 || !plan.to_remove.is_empty() {
-                crate::emit!(
-                    "distro.verify",
-                    self.name(),
-                    source = source,
-                    updated = updated,
-                    removed = plan.to_remove.len()
-                );
+                let ev = Ev::DistroVerify {
+                    source,
+                    updated: Some(updated),
+                    removed: Some(plan.to_remove.len()),
+                    result: None,
+                };
+                crate::trace::emit(self.name(), ev);
             }
         }
         self.distro.lock().unwrap().verifying.remove(&source);
@@ -206,20 +208,24 @@ impl Server {
                         body: Body::Datums(data),
                     }) = server.peer_call(m, api).await
                     {
-                        crate::emit!("distro.load", server.name(), source = m, keys = data.len());
+                        let ev = Ev::DistroLoad {
+                            source: OrDash(Some(m)),
+                            keys: data.len(),
+                            result: None,
+                        };
+                        crate::trace::emit(server.name(), ev);
                         for (k, v) in data {
-                            server.apply_remote(&k, v, "load");
+                            server.apply_remote(&k, v, Via::Load);
                         }
                         return;
                     }
                 }
-                crate::emit!(
-                    "distro.load",
-                    server.name(),
-                    source = "-",
-                    keys = 0,
-                    result = "failed: no member answered"
-                );
+                let ev = Ev::DistroLoad {
+                    source: OrDash(None),
+                    keys: 0,
+                    result: Some(Done::Failed("no member answered".into())),
+                };
+                crate::trace::emit(server.name(), ev);
                 tokio::time::sleep(cfg.distro_load_retry).await;
             }
         });

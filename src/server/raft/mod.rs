@@ -76,7 +76,11 @@ impl Server {
 
     fn emit_role(&self, st: &RaftState) {
         let me = st.me();
-        crate::emit!("raft.state", self.name(), term = me.term, role = me.state);
+        let ev = crate::trace::Ev::RaftState {
+            term: me.term,
+            role: me.state,
+        };
+        crate::trace::emit(self.name(), ev);
     }
 
     /// Boots RaftCore: reload the term and the datums from disk, then start the election and
@@ -190,7 +194,11 @@ impl Server {
             r.leader = Some(winner);
             if winner == r.local {
                 let term = r.me().term;
-                crate::emit!("raft.leader", self.name(), leader = winner, term = term);
+                let ev = crate::trace::Ev::RaftLeader {
+                    leader: winner,
+                    term,
+                };
+                crate::trace::emit(self.name(), ev);
                 self.emit_role(&r);
             }
         }

@@ -5,8 +5,10 @@ use super::rules::{accept_publish, majority, term_after_apply};
 use crate::io::Disk;
 use crate::model::keys;
 use crate::model::raft::Peer;
+use crate::server::naming::Cause;
 use crate::server::raft_reply;
 use crate::server::Server;
+use crate::trace::{BeatAbsent, Done, Ev, Via};
 use crate::wire::{Api, RaftDatum, RaftValue, Response};
 use std::sync::Arc;
 use tokio::sync::mpsc;
@@ -131,15 +133,14 @@ impl Server {
         write_datum(&self.ctx.disk, &datum);
         self.raft_apply(&datum);
         if standalone {
-            crate::emit!(
-                "raft.publish",
-                self.name(),
-                key = key,
-                ts = datum.timestamp,
-                value = fp,
-                result = "ok",
-                acks = 1
-            );
+            let ev = Ev::RaftPublish {
+                key: key.to_string(),
+                ts: datum.timestamp,
+                value: fp,
+                result: Done::Ok,
+                acks: 1,
+            };
+            crate::trace::emit(self.name(), ev);
             return Ok(());
         }
         let need = majority(others.len() + 1);
@@ -172,19 +173,18 @@ impl Server {
         let _ = tokio::time::timeout(self.ctx.cfg.raft_publish_timeout, wait).await;
         let ok = acks >= need;
         let result = if ok {
-            "ok"
+            Done::Ok
         } else {
-            "failed: no majority within the publish timeout"
+            Done::Failed("no majority within the publish timeout".into())
         };
-        crate::emit!(
-            "raft.publish",
-            self.name(),
-            key = key,
-            ts = datum.timestamp,
-            value = fp,
-            result = result,
-            acks = acks
-        );
+        let ev = Ev::RaftPublish {
+            key: key.to_string(),
+            ts: datum.timestamp,
+            value: fp,
+            result,
+            acks,
+        };
+        crate::trace::emit(self.name(), ev);
         if ok {
             Ok(())
         } else {
@@ -245,7 +245,11 @@ impl Server {
         }
         let _guard = self.raft_lock.lock().await;
         self.raft_remove_local(key, "delete");
-        crate::emit!("raft.delete", self.name(), key = key);
+        let ev = Ev::RaftDelete {
+            key: key.to_string(),
+            reason: None,
+        };
+        crate::trace::emit(self.name(), ev);
         for peer in others {
             let api = Api::RaftDeleteCommit {
                 key: key.to_string(),
@@ -284,12 +288,11 @@ impl Server {
         let existed = self.raft.lock().unwrap().datums.remove(key).is_some();
         remove_datum(&self.ctx.disk, key);
         if existed && why == "beat" {
-            crate::emit!(
-                "raft.delete",
-                self.name(),
-                key = key,
-                reason = "absent from the leader's beat"
-            );
+            let ev = Ev::RaftDelete {
+                key: key.to_string(),
+                reason: Some(BeatAbsent::AbsentFromBeat),
+            };
+            crate::trace::emit(self.name(), ev);
         }
         // ServiceManager.onDelete: a service-meta delete destroys the service on this node;
         // an instance-list delete is a no-op in 1.4.1.
@@ -300,7 +303,10 @@ impl Server {
                 st.datums.remove(&keys::ephemeral_key(&ns, &grouped));
                 st.datums.remove(&keys::persistent_key(&ns, &grouped));
                 drop(st);
-                crate::emit!("service.deleted", self.name(), service = grouped);
+                let ev = Ev::ServiceDeleted {
+                    service: grouped.to_string(),
+                };
+                crate::trace::emit(self.name(), ev);
             }
         }
     }
@@ -318,7 +324,7 @@ impl Server {
                     let mut st = self.state.lock().unwrap();
                     self.put_locked(&mut st, &ns, &grouped, &d.key, list.clone(), false)
                 };
-                self.after_change(&ns, &grouped, &diff, Some("raft"));
+                self.after_change(&ns, &grouped, &diff, Cause::Replica(Via::Raft));
             }
             RaftValue::ServiceMeta {
                 protect_threshold,

@@ -1,0 +1,615 @@
+//! The typed event vocabulary: one variant of [`Ev`] per event kind, with typed fields, made
+//! where the system emits it. This file is the only place that turns an event into text (the
+//! `kind node k=v ...` line of the outcome and of the trace hash); everything else (checks,
+//! checkers, coverage, the timeline, the JSON outcome) matches on variants and reads fields.
+//!
+//! The list of kinds ([`KINDS`]), with each kind's field names, is derived from the enum by
+//! the [`events!`] macro, so the README, scenario validation and coverage cannot drift from
+//! what the code emits.
+
+use std::fmt;
+use std::net::SocketAddr;
+
+/// A field value as it appears in an event line; `None` leaves the field out.
+pub trait FieldValue {
+    fn render(&self) -> Option<String>;
+}
+
+macro_rules! display_fields {
+    ($($t:ty),*) => {
+        $(impl FieldValue for $t {
+            fn render(&self) -> Option<String> {
+                Some(self.to_string())
+            }
+        })*
+    };
+}
+display_fields!(
+    String,
+    &'static str,
+    u64,
+    u32,
+    u16,
+    usize,
+    i64,
+    f64,
+    SocketAddr
+);
+
+impl<T: FieldValue> FieldValue for Option<T> {
+    fn render(&self) -> Option<String> {
+        self.as_ref().and_then(|v| v.render())
+    }
+}
+
+/// What one event kind is called and which fields it can carry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct KindInfo {
+    pub kind: &'static str,
+    pub fields: &'static [&'static str],
+    pub doc: &'static str,
+}
+
+impl KindInfo {
+    pub fn has_field(&self, name: &str) -> bool {
+        self.fields.contains(&name)
+    }
+}
+
+/// Defines [`Ev`], its kind names, its fields in line order, and [`KINDS`], from one table.
+macro_rules! events {
+    ($( $(#[doc = $doc:literal])* $var:ident = $kind:literal { $($f:ident : $t:ty),* $(,)? } ),* $(,)?) => {
+        /// One observable state change (see the module doc).
+        #[derive(Debug, Clone, PartialEq)]
+        pub enum Ev {
+            $( $(#[doc = $doc])* $var { $($f: $t),* }, )*
+        }
+
+        impl Ev {
+            /// The kind name (`instance.unhealthy`).
+            pub fn kind(&self) -> &'static str {
+                match self {
+                    $( Ev::$var { .. } => $kind, )*
+                }
+            }
+
+            /// Calls `f` with each present field, in line order.
+            pub fn each_field(&self, f: &mut dyn FnMut(&'static str, String)) {
+                match self {
+                    $( #[allow(unused_variables)] Ev::$var { $($f),* } => {
+                        $( if let Some(v) = FieldValue::render($f) { f(stringify!($f), v); } )*
+                    } )*
+                }
+            }
+        }
+
+        /// Every event kind, in the order of the enum, with its fields.
+        pub const KINDS: &[KindInfo] = &[
+            $( KindInfo {
+                kind: $kind,
+                fields: &[$(stringify!($f)),*],
+                doc: concat!($($doc),*),
+            }, )*
+        ];
+    };
+}
+
+events! {
+    /// A server process booted and listens at `addr`.
+    ServerStarted = "server.started" { addr: SocketAddr },
+    /// A server created a service (a registration, a Raft apply, Distro data).
+    ServiceCreated = "service.created" { service: String },
+    /// A server removed a service (a Raft delete of its meta key).
+    ServiceDeleted = "service.deleted" { service: String },
+    /// An instance was added to a server's list; `via` names the replication path on replicas.
+    InstanceRegistered = "instance.registered" { service: String, instance: String, via: Option<Via> },
+    /// An instance was removed from a server's list by a deregistration or replicated data.
+    InstanceDeregistered = "instance.deregistered" { service: String, instance: String, via: Option<Via> },
+    /// The owner's beat check deleted a silent instance (§8).
+    InstanceDeleted = "instance.deleted" { service: String, instance: String, reason: HealthReason },
+    /// An instance became healthy (a beat, the status channel, a TCP probe).
+    InstanceHealthy = "instance.healthy" { service: String, instance: String, reason: HealthReason },
+    /// An instance became unhealthy: silent for `since_beat_ms` (§8), or by `reason`.
+    InstanceUnhealthy = "instance.unhealthy" {
+        service: String,
+        instance: String,
+        since_beat_ms: Option<i64>,
+        reason: Option<HealthReason>,
+    },
+    /// A server changed its view of a peer (§4).
+    MemberState = "member.state" { peer: SocketAddr, from: NodeState, to: NodeState },
+    /// DistroFilter proxied a request to the owner (routine successful beats are not logged).
+    DistroForward = "distro.forward" { service: String, api: &'static str, to: SocketAddr, status: u16 },
+    /// A Distro sync batch was sent (§6).
+    DistroSync = "distro.sync" { to: SocketAddr, keys: usize, result: Done },
+    /// A checksum round from `source` changed data, or was aborted (§6).
+    DistroVerify = "distro.verify" {
+        source: SocketAddr,
+        updated: Option<usize>,
+        removed: Option<usize>,
+        result: Option<VerifyAbort>,
+    },
+    /// The startup load got a snapshot from `source`, or found no member to answer (§6).
+    DistroLoad = "distro.load" { source: OrDash<SocketAddr>, keys: usize, result: Option<Done> },
+    /// A UDP push went out (attempt 1 is the first send, §10).
+    PushSent = "push.sent" { service: String, to: SocketAddr, attempt: u64 },
+    /// A push was acknowledged.
+    PushAcked = "push.acked" { service: String, to: SocketAddr },
+    /// A push got no ack after its resends.
+    PushFailed = "push.failed" { service: String, to: SocketAddr },
+    /// A legacy Raft node changed role or term (§9).
+    RaftState = "raft.state" { term: u64, role: Role },
+    /// A legacy Raft node made `leader` the leader of `term` (§9).
+    RaftLeader = "raft.leader" { leader: SocketAddr, term: u64 },
+    /// A legacy Raft publish ended (§9).
+    RaftPublish = "raft.publish" { key: String, ts: u64, value: String, result: Done, acks: usize },
+    /// A legacy Raft delete, or a follower dropping a key absent from the leader's beat (§9).
+    RaftDelete = "raft.delete" { key: String, reason: Option<BeatAbsent> },
+    /// A client call of the scenario ended.
+    ClientCall = "client.call" { op: &'static str, service: Option<String>, result: CallResult },
+    /// A client request to one server failed; the client moves on (§13).
+    ClientRequestFailed = "client.request_failed" { server: SocketAddr, api: &'static str, error: RequestError },
+    /// A beat got 20404 and the client registers again (§13).
+    ClientReregister = "client.reregister" { service: String, instance: String },
+    /// A client received a UDP push.
+    ClientPushReceived = "client.push_received" { service: String, from: SocketAddr },
+    /// A subscribed client's listener saw a new list.
+    ClientNotified = "client.notified" { service: String, via: Via, hosts: HostList },
+    /// Fault: a node's process was killed (`target` names the role it was picked by).
+    FaultCrash = "fault.crash" { target: Option<String> },
+    /// Fault: a crashed node booted again.
+    FaultRestart = "fault.restart" { target: Option<String> },
+    /// Fault: a node was paused (stop-the-world).
+    FaultPause = "fault.pause" { target: Option<String> },
+    /// Fault: a paused node resumed.
+    FaultResume = "fault.resume" { target: Option<String> },
+    /// Fault: a node was cut off from every other node.
+    FaultIsolate = "fault.isolate" { target: Option<String> },
+    /// Fault: the network split into groups.
+    FaultPartition = "fault.partition" { groups: Groups },
+    /// Fault: two sides that only `via` connects.
+    FaultBridge = "fault.bridge" { via: Names, sides: Groups },
+    /// Fault: a ring in which each node reaches only its neighbours.
+    FaultRing = "fault.ring" { order: Names },
+    /// Fault: messages from `from` to `to` are dropped.
+    FaultOneWay = "fault.one_way" { from: Names, to: Names },
+    /// Fault: every cut link works again.
+    FaultHeal = "fault.heal" {},
+    /// Fault: every fault is undone.
+    FaultHealAll = "fault.heal_all" {},
+    /// Fault: an instance's port stops answering (TCP probes are refused).
+    FaultPortDown = "fault.port_down" { instance: String },
+    /// Fault: an instance's port answers again.
+    FaultPortUp = "fault.port_up" { instance: String },
+    /// Fault: datagrams are lost at this rate.
+    FaultLoss = "fault.loss" { rate: f64 },
+    /// Fault: the link latency range changed.
+    FaultLatency = "fault.latency" { min_ms: u64, max_ms: u64 },
+    /// Fault: a node's wall clock was set off by `offset_ms` and drifts by `drift` s/s.
+    FaultClockSkew = "fault.clock_skew" { offset_ms: i64, drift: f64 },
+    /// Harness self-test: a panic injected into a node.
+    FaultPanic = "fault.panic" {},
+    /// Checker: servers still disagreed after the quiet period.
+    AnomalyDivergence = "anomaly.divergence" { detail: String },
+    /// Checker: two Raft leaders in one term.
+    AnomalyTwoLeaders = "anomaly.two_leaders" { detail: String },
+    /// Checker: a write that failed is held at the end.
+    AnomalyDirtyWrite = "anomaly.dirty_write" { detail: String },
+    /// Checker: an acknowledged write is gone at the end.
+    AnomalyLostWrite = "anomaly.lost_write" { detail: String },
+}
+
+/// The info of one kind by name.
+pub fn kind_info(kind: &str) -> Option<&'static KindInfo> {
+    KINDS.iter().find(|k| k.kind == kind)
+}
+
+macro_rules! words {
+    ($(#[$m:meta])* $name:ident { $($var:ident = $word:literal),* $(,)? }) => {
+        $(#[$m])*
+        #[derive(
+            Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash,
+            serde::Serialize, serde::Deserialize,
+        )]
+        pub enum $name { $($var),* }
+
+        impl $name {
+            pub const ALL: &'static [$name] = &[$($name::$var),*];
+
+            pub fn as_str(self) -> &'static str {
+                match self { $($name::$var => $word),* }
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+
+        impl FieldValue for $name {
+            fn render(&self) -> Option<String> {
+                Some(self.as_str().to_string())
+            }
+        }
+    };
+}
+
+words! {
+    /// A Raft role (legacy Raft §9 and JRaft §J5 share the words).
+    Role { Follower = "FOLLOWER", Candidate = "CANDIDATE", Leader = "LEADER" }
+}
+
+words! {
+    /// A member's state in a server's member list (§4).
+    NodeState { Up = "UP", Suspicious = "SUSPICIOUS", Down = "DOWN" }
+}
+
+words! {
+    /// How data or a list reached a node: replication paths on servers, push or poll on clients.
+    Via { Distro = "distro", Verify = "verify", Load = "load", Raft = "raft", Push = "push", Poll = "poll" }
+}
+
+words! {
+    /// Why an instance's health changed or it was deleted.
+    HealthReason { Beat = "beat", StatusSync = "status_sync", TcpProbe = "tcp_probe", Expired = "expired" }
+}
+
+words! {
+    /// `distro.verify result=`: the round named a key this node owns and was dropped (§6).
+    VerifyAbort { OwnedKey = "aborted: the checksums name a key this node owns" }
+}
+
+words! {
+    /// `raft.delete reason=`: a follower dropped a key its leader's beat lacks (§9).
+    BeatAbsent { AbsentFromBeat = "absent from the leader's beat" }
+}
+
+/// The end of an operation: `ok`, or `failed: <why>`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Done {
+    Ok,
+    Failed(String),
+}
+
+impl Done {
+    pub fn is_ok(&self) -> bool {
+        matches!(self, Done::Ok)
+    }
+}
+
+impl fmt::Display for Done {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Done::Ok => f.write_str("ok"),
+            Done::Failed(why) => write!(f, "failed: {why}"),
+        }
+    }
+}
+
+impl FieldValue for Done {
+    fn render(&self) -> Option<String> {
+        Some(self.to_string())
+    }
+}
+
+/// A value, or `-` when there is none (the field is still shown).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OrDash<T>(pub Option<T>);
+
+impl<T: fmt::Display> FieldValue for OrDash<T> {
+    fn render(&self) -> Option<String> {
+        Some(match &self.0 {
+            Some(v) => v.to_string(),
+            None => "-".into(),
+        })
+    }
+}
+
+/// Why one client request to one server failed: a non-2xx reply, or no reply.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RequestError {
+    Status {
+        code: u16,
+        msg: String,
+    },
+    /// The transport's error, as the client sees it (`connect timed out`, ...).
+    Io(String),
+}
+
+impl FieldValue for RequestError {
+    fn render(&self) -> Option<String> {
+        Some(match self {
+            RequestError::Status { code, msg } => format!("{code} {msg}"),
+            RequestError::Io(e) => e.clone(),
+        })
+    }
+}
+
+/// One host of a list: `ip:port`, `(unhealthy)` appended when it is not healthy.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Host {
+    pub instance: String,
+    pub healthy: bool,
+}
+
+/// A list of hosts as a client sees it, `[a,b(unhealthy)]`.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct HostList(pub Vec<Host>);
+
+impl fmt::Display for HostList {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("[")?;
+        for (i, h) in self.0.iter().enumerate() {
+            if i > 0 {
+                f.write_str(",")?;
+            }
+            f.write_str(&h.instance)?;
+            if !h.healthy {
+                f.write_str("(unhealthy)")?;
+            }
+        }
+        f.write_str("]")
+    }
+}
+
+impl FieldValue for HostList {
+    fn render(&self) -> Option<String> {
+        Some(self.to_string())
+    }
+}
+
+/// What a scenario's client call returned.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CallResult {
+    Ok,
+    /// A NacosException: its code and message.
+    Error {
+        code: u16,
+        msg: String,
+    },
+    /// The client process was down when the step came.
+    Skipped,
+    /// A list (get_all_instances, select_instances, subscribe).
+    Hosts(HostList),
+    /// select_one_healthy's pick.
+    Instance(String),
+}
+
+impl CallResult {
+    /// The call did not do what it was asked (an error, or skipped).
+    pub fn failed(&self) -> bool {
+        matches!(self, CallResult::Error { .. } | CallResult::Skipped)
+    }
+}
+
+impl FieldValue for CallResult {
+    fn render(&self) -> Option<String> {
+        Some(match self {
+            CallResult::Ok => "ok".into(),
+            CallResult::Error { code, msg } => format!("error {code} {msg}"),
+            CallResult::Skipped => "skipped: the client process is down".into(),
+            CallResult::Hosts(h) => h.to_string(),
+            CallResult::Instance(i) => i.clone(),
+        })
+    }
+}
+
+/// Node names, `a,b,c` (`(none)` when a role target named nobody).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Names(pub Vec<String>);
+
+impl fmt::Display for Names {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.0.is_empty() {
+            f.write_str("(none)")
+        } else {
+            f.write_str(&self.0.join(","))
+        }
+    }
+}
+
+impl FieldValue for Names {
+    fn render(&self) -> Option<String> {
+        Some(self.to_string())
+    }
+}
+
+/// Groups of node names, `[a,b] | [c]`.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Groups(pub Vec<Names>);
+
+impl FieldValue for Groups {
+    fn render(&self) -> Option<String> {
+        let g: Vec<String> = self.0.iter().map(|g| format!("[{g}]")).collect();
+        Some(g.join(" | "))
+    }
+}
+
+/// The anomaly kinds the always-on checkers report (`anomaly.<kind>` events; scenario
+/// `anomaly = "<kind>"` expectations).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Anomaly {
+    Divergence,
+    TwoLeaders,
+    DirtyWrite,
+    LostWrite,
+}
+
+impl Anomaly {
+    pub const ALL: &'static [Anomaly] = &[
+        Anomaly::Divergence,
+        Anomaly::TwoLeaders,
+        Anomaly::DirtyWrite,
+        Anomaly::LostWrite,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Anomaly::Divergence => "divergence",
+            Anomaly::TwoLeaders => "two_leaders",
+            Anomaly::DirtyWrite => "dirty_write",
+            Anomaly::LostWrite => "lost_write",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Anomaly> {
+        Anomaly::ALL.iter().copied().find(|a| a.as_str() == s)
+    }
+
+    /// The event that reports it.
+    pub fn event(self, detail: String) -> Ev {
+        match self {
+            Anomaly::Divergence => Ev::AnomalyDivergence { detail },
+            Anomaly::TwoLeaders => Ev::AnomalyTwoLeaders { detail },
+            Anomaly::DirtyWrite => Ev::AnomalyDirtyWrite { detail },
+            Anomaly::LostWrite => Ev::AnomalyLostWrite { detail },
+        }
+    }
+
+    /// The anomaly an event reports, if it is an `anomaly.*` event.
+    pub fn of(ev: &Ev) -> Option<Anomaly> {
+        Some(match ev {
+            Ev::AnomalyDivergence { .. } => Anomaly::Divergence,
+            Ev::AnomalyTwoLeaders { .. } => Anomaly::TwoLeaders,
+            Ev::AnomalyDirtyWrite { .. } => Anomaly::DirtyWrite,
+            Ev::AnomalyLostWrite { .. } => Anomaly::LostWrite,
+            _ => return None,
+        })
+    }
+}
+
+impl serde::Serialize for Anomaly {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
+impl fmt::Display for Anomaly {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn line(ev: &Ev) -> String {
+        let mut s = ev.kind().to_string();
+        ev.each_field(&mut |k, v| s.push_str(&format!(" {k}={v}")));
+        s
+    }
+
+    #[test]
+    fn optional_fields_are_left_out_and_lists_render_as_before() {
+        let reg = Ev::InstanceRegistered {
+            service: "DEFAULT_GROUP@@a".into(),
+            instance: "1.1.1.1:80".into(),
+            via: None,
+        };
+        assert_eq!(
+            line(&reg),
+            "instance.registered service=DEFAULT_GROUP@@a instance=1.1.1.1:80"
+        );
+        let p = Ev::FaultPartition {
+            groups: Groups(vec![
+                Names(vec!["s1".into(), "left".into()]),
+                Names(vec!["s2".into()]),
+            ]),
+        };
+        assert_eq!(line(&p), "fault.partition groups=[s1,left] | [s2]");
+        let n = Ev::ClientNotified {
+            service: "a".into(),
+            via: Via::Push,
+            hosts: HostList(vec![
+                Host {
+                    instance: "1.1.1.1:80".into(),
+                    healthy: true,
+                },
+                Host {
+                    instance: "1.1.1.2:80".into(),
+                    healthy: false,
+                },
+            ]),
+        };
+        assert_eq!(
+            line(&n),
+            "client.notified service=a via=push hosts=[1.1.1.1:80,1.1.1.2:80(unhealthy)]"
+        );
+        let l = Ev::DistroLoad {
+            source: OrDash(None),
+            keys: 0,
+            result: Some(Done::Failed("no member answered".into())),
+        };
+        assert_eq!(
+            line(&l),
+            "distro.load source=- keys=0 result=failed: no member answered"
+        );
+        let skew = Ev::FaultClockSkew {
+            offset_ms: 0,
+            drift: 0.0,
+        };
+        assert_eq!(line(&skew), "fault.clock_skew offset_ms=0 drift=0");
+    }
+
+    #[test]
+    fn kinds_are_unique_dotted_and_list_their_fields() {
+        let mut seen = std::collections::BTreeSet::new();
+        for k in KINDS {
+            assert!(seen.insert(k.kind), "{} twice", k.kind);
+            assert!(k.kind.contains('.'), "{}", k.kind);
+            assert!(!k.doc.is_empty(), "{} has no doc", k.kind);
+        }
+        assert!(kind_info("instance.unhealthy")
+            .unwrap()
+            .has_field("since_beat_ms"));
+        assert!(!kind_info("fault.heal").unwrap().has_field("instance"));
+        assert_eq!(
+            Anomaly::ALL.len(),
+            KINDS
+                .iter()
+                .filter(|k| k.kind.starts_with("anomaly."))
+                .count()
+        );
+        for a in Anomaly::ALL {
+            assert_eq!(a.event(String::new()).kind(), format!("anomaly.{a}"));
+            assert_eq!(Anomaly::of(&a.event(String::new())), Some(*a));
+        }
+    }
+
+    /// The README's Events table is prose, but it must list exactly the kinds of the type, and
+    /// for each kind every field it can carry.
+    #[test]
+    fn the_readme_events_table_lists_every_kind_and_field() {
+        let readme =
+            std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+        let section = readme.split("\n## Events\n").nth(1).unwrap();
+        let section = section.split("\n## ").next().unwrap();
+        let ticks = |cell: &str| -> Vec<String> {
+            cell.split('`')
+                .skip(1)
+                .step_by(2)
+                .map(|w| w.split('=').next().unwrap().to_string())
+                .collect()
+        };
+        let mut listed = std::collections::BTreeSet::new();
+        for row in section.lines().filter(|l| l.starts_with("| `")) {
+            let cells: Vec<&str> = row.split(" | ").collect();
+            let fields = ticks(cells[2]);
+            for kind in ticks(cells[0]) {
+                let info = kind_info(&kind).unwrap_or_else(|| panic!("README lists `{kind}`"));
+                for f in info.fields {
+                    assert!(
+                        fields.iter().any(|x| x == f),
+                        "README: `{kind}` lacks `{f}`"
+                    );
+                }
+                listed.insert(kind);
+            }
+        }
+        let all: std::collections::BTreeSet<String> =
+            KINDS.iter().map(|k| k.kind.to_string()).collect();
+        assert_eq!(listed, all);
+    }
+}
