@@ -1,7 +1,7 @@
 //! `[[expect]]` tables: a view that must match, or an event that must (or must not) happen.
 
 use super::fields::{as_nonempty_str, fail, or_list, suggest, Field, Table, R};
-use super::parse::{Ctx, Want};
+use super::parse::{Ctx, Known, Want};
 use super::steps::{clusters, name_str};
 use super::tree::Node;
 use super::tree::Val;
@@ -143,8 +143,9 @@ fn view_expect(ctx: &Ctx, t: &Table, line: usize) -> R<Expect> {
             )
         }
     };
+    let service_field = t.require("service", "service = \"orders\"")?;
     let service = ServiceRef {
-        service: name_str(&t.require("service", "service = \"orders\"")?)?,
+        service: name_str(&service_field)?,
         group: match t.get("group") {
             Some(g) => name_str(&g)?,
             None => DEFAULT_GROUP.to_owned(),
@@ -192,6 +193,22 @@ fn view_expect(ctx: &Ctx, t: &Table, line: usize) -> R<Expect> {
                 )
             }
         };
+    if let Some(k) = &ctx.known {
+        if !k
+            .services
+            .contains(&(service.group.clone(), service.service.clone()))
+        {
+            let shown = |g: &str, s: &str| {
+                if g == DEFAULT_GROUP {
+                    s.to_owned()
+                } else {
+                    format!("{g}@@{s}")
+                }
+            };
+            let name = shown(&service.group, &service.service);
+            return fail(service_field.at(), unknown_service(&name, k, shown));
+        }
+    }
     Ok(Expect::View {
         label,
         target,
@@ -242,6 +259,27 @@ fn event_expect(ctx: &Ctx, t: &Table, line: usize) -> R<Expect> {
         .map(|f| addr(&f.label, f.node))
         .transpose()?;
     let service = t.get("service").map(|f| name_str(&f)).transpose()?;
+    if let Some(k) = &ctx.known {
+        let shown = |g: &str, s: &str| format!("{g}@@{s}");
+        if let (Some(s), Some(f)) = (&service, t.get("service")) {
+            let matches = k.services.iter().any(|(g, n)| n == s || shown(g, n) == *s);
+            if !matches {
+                return fail(f.at(), unknown_service(s, k, |_, n| n.to_owned()));
+            }
+        }
+        if let (Some(i), Some(f)) = (&instance, t.get("instance")) {
+            if !k.instances.contains(i) {
+                let head = format!("`instance`: no step registers {i}");
+                let msg = super::fields::with_suggestion(
+                    head,
+                    i,
+                    k.instances.iter().map(|s| s.as_str()),
+                    "the instances are",
+                );
+                return fail(f.at(), msg);
+            }
+        }
+    }
     let node = t
         .get("node")
         .map(|f| match f.nonempty_str() {
@@ -300,6 +338,21 @@ fn event_expect(ctx: &Ctx, t: &Table, line: usize) -> R<Expect> {
         never,
         line,
     })
+}
+
+/// "`service`: no step registers, creates or subscribes to `ordrs`: did you mean `orders`?"
+fn unknown_service(name: &str, k: &Known, shown: impl Fn(&str, &str) -> String) -> String {
+    let names: Vec<String> = k.services.iter().map(|(g, s)| shown(g, s)).collect();
+    let head = format!("`service`: no step registers, creates or subscribes to `{name}`");
+    if names.is_empty() {
+        return format!("{head}: no step names any service, so this can never match");
+    }
+    super::fields::with_suggestion(
+        head,
+        name,
+        names.iter().map(|s| s.as_str()),
+        "the services are",
+    )
 }
 
 /// "`fields.x`: `instance.healthy` events have no field `x`: did you mean ...? / they have ...".

@@ -54,6 +54,7 @@ use super::steps::parse_step;
 use super::tree::{self, Node, Val};
 use super::types::*;
 use crate::config::Config;
+use std::collections::BTreeSet;
 use std::fmt;
 use std::path::Path;
 use std::time::Duration;
@@ -140,6 +141,50 @@ pub(crate) struct Ctx {
     pub duration_text: String,
     pub servers: Vec<String>,
     pub clients: Vec<String>,
+    /// What the steps register, create or subscribe to (known once the steps are read):
+    /// expectations naming anything else could never match.
+    pub known: Option<Known>,
+}
+
+/// The services and instances a scenario's steps bring into being.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Known {
+    /// (group, service) of every service a client step names.
+    pub services: BTreeSet<(String, String)>,
+    /// `ip:port` of every instance a step registers (or closes the port of).
+    pub instances: BTreeSet<String>,
+}
+
+impl Known {
+    pub fn of(steps: &[Step]) -> Known {
+        let mut k = Known::default();
+        for s in steps {
+            match &s.action {
+                Action::Client { op, .. } => {
+                    let (group, service) = match op {
+                        ClientOp::Register(i) | ClientOp::Deregister(i) => {
+                            k.instances.insert(format!("{}:{}", i.ip, i.port));
+                            (&i.group, &i.service)
+                        }
+                        ClientOp::Subscribe(r)
+                        | ClientOp::Unsubscribe(r)
+                        | ClientOp::GetAllInstances(r)
+                        | ClientOp::SelectInstances(r, _)
+                        | ClientOp::SelectOneHealthy(r)
+                        | ClientOp::CreateService(r, _)
+                        | ClientOp::UpdateService(r, _)
+                        | ClientOp::DeleteService(r) => (&r.group, &r.service),
+                    };
+                    k.services.insert((group.clone(), service.clone()));
+                }
+                Action::Fault(Fault::PortDown(a) | Fault::PortUp(a)) => {
+                    k.instances.insert(a.clone());
+                }
+                Action::Fault(_) => {}
+            }
+        }
+        k
+    }
 }
 
 /// Which kind of node a name must refer to.
@@ -312,11 +357,12 @@ fn read_scenario(src: &str, path: &str) -> R<Scenario> {
     let (config, overrides) = read_config(&top, src)?;
     let chaos = super::chaos::read_chaos(&top, duration, servers.len(), quiet)?;
 
-    let ctx = Ctx {
+    let mut ctx = Ctx {
         duration,
         duration_text: duration_field.str_trimmed(),
         servers: servers.clone(),
         clients: clients.iter().map(|c| c.name.clone()).collect(),
+        known: None,
     };
 
     let mut steps = Vec::new();
@@ -326,6 +372,7 @@ fn read_scenario(src: &str, path: &str) -> R<Scenario> {
     // Stable: steps at the same time keep their file order.
     steps.sort_by_key(|s: &Step| s.at);
 
+    ctx.known = Some(Known::of(&steps));
     let mut expects = Vec::new();
     for (node, line) in array_of_tables(&top, "expect", src)? {
         expects.push(parse_expect(&ctx, node, line)?);

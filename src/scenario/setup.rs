@@ -129,6 +129,7 @@ pub(crate) fn read_clients(top: &Table, servers: &[String]) -> R<Vec<ClientSpec>
                     duration_text: String::new(),
                     servers: servers.to_vec(),
                     clients: clients.iter().map(|c| c.name.clone()).collect(),
+                    known: None,
                 };
                 let mut out: Vec<String> = Vec::new();
                 for (_, node) in names {

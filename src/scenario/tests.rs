@@ -355,6 +355,14 @@ client = "provider"
 service = "orders"
 instances = ["10.0.0.1:8080"]
 healthy = ["10.0.0.1:8080"]
+[[step]]
+at = "1s"
+client = "provider"
+register = { service = "orders", ip = "10.0.0.1", port = 8080 }
+[[step]]
+at = "1s"
+client = "provider"
+register = { service = "orders", group = "G", ip = "10.0.0.2", port = 80 }
 "#);
     let Expect::View {
         label,
@@ -423,6 +431,14 @@ never = true
 within = ["0s", "10s"]
 [[expect]]
 event = "instance.deleted"
+[[step]]
+at = "1s"
+client = "provider"
+register = { service = "orders", ip = "10.0.0.1", port = 8080 }
+[[step]]
+at = "1s"
+client = "provider"
+register = { service = "orders", group = "G", ip = "10.0.0.2", port = 80 }
 "#);
     let ev: Vec<_> = sc
         .expects
@@ -1374,4 +1390,40 @@ node = "-"
     let back = parse(&crate::scenario::scenario_toml(&sc, "t"), "w.toml").unwrap();
     assert_eq!(back.expects.len(), 2);
     assert!(matches!(&back.expects[0], Expect::Event { fields, .. } if fields.len() == 2));
+}
+
+#[test]
+fn expectations_that_could_never_match_are_load_errors() {
+    let reg = "[[step]]\nat = \"1s\"\nclient = \"provider\"\nregister = { service = \"orders\", ip = \"10.0.0.1\", port = 80 }\n";
+    bad_at(
+        &format!("{reg}[[expect]]\nat = \"5s\"\nserver = \"s1\"\nservice = \"ordrs\"\ninstances = []\n"),
+        18,
+        "\"ordrs\"",
+        &["`service`: no step registers, creates or subscribes to `ordrs`: did you mean `orders`?"],
+    );
+    bad_at(
+        &format!("{reg}[[expect]]\nat = \"5s\"\nserver = \"s1\"\nservice = \"orders\"\ngroup = \"G\"\ninstances = []\n"),
+        18,
+        "\"orders\"",
+        &["no step registers, creates or subscribes to `G@@orders`"],
+    );
+    bad_at(
+        &format!("{reg}[[expect]]\nevent = \"instance.unhealthy\"\ninstance = \"10.0.0.1:81\"\n"),
+        17,
+        "\"10.0.0.1:81\"",
+        &["`instance`: no step registers 10.0.0.1:81: did you mean `10.0.0.1:80`?"],
+    );
+    bad_at(
+        "[[expect]]\nevent = \"push.sent\"\nservice = \"orders\"\n",
+        13,
+        "\"orders\"",
+        &["no step names any service, so this can never match"],
+    );
+    // The group-qualified form of a known service, and the bare name in any group, are known.
+    ok(&format!(
+        "{reg}[[expect]]\nevent = \"push.sent\"\nservice = \"DEFAULT_GROUP@@orders\"\n"
+    ));
+    ok(&format!(
+        "{reg}[[expect]]\nevent = \"push.sent\"\nservice = \"orders\"\n"
+    ));
 }
