@@ -10,6 +10,7 @@ pub mod javafmt;
 pub mod keys;
 pub mod raft;
 pub mod service;
+pub mod version;
 pub mod view;
 
 pub use instance::{Instance, Millis};

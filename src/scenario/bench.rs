@@ -81,6 +81,7 @@ pub fn bench_scenario(shape: BenchShape, duration: Duration, seed: u64) -> Scena
         seed,
         duration,
         servers,
+        versions: Default::default(),
         config: Config::default(),
         overrides: vec![],
         clients: cls,

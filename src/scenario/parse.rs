@@ -49,7 +49,7 @@
 
 use super::expects::parse_expect;
 use super::fields::{fail, or_list, show, suggest, Fail, Field, Table, R};
-use super::setup::{read_clients, read_cluster, read_config};
+use super::setup::{read_clients, read_cluster, read_config, ClusterSpec};
 use super::steps::parse_step;
 use super::tree::{self, Node, Val};
 use super::types::*;
@@ -352,7 +352,7 @@ fn read_scenario(src: &str, path: &str) -> R<Scenario> {
         None => Duration::from_secs(30),
     };
 
-    let servers = read_cluster(&top)?;
+    let ClusterSpec { servers, versions } = read_cluster(&top)?;
     let clients = read_clients(&top, &servers)?;
     let (config, overrides) = read_config(&top, src)?;
     let chaos = super::chaos::read_chaos(&top, duration, servers.len(), quiet)?;
@@ -385,6 +385,7 @@ fn read_scenario(src: &str, path: &str) -> R<Scenario> {
         seed,
         duration,
         servers,
+        versions,
         config,
         overrides,
         clients,

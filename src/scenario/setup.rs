@@ -1,10 +1,11 @@
 //! The cast and the settings: `[cluster]`, `[[client]]` and `[config]`.
 
-use super::fields::{fail, with_suggestion, Fail, Table, R};
+use super::fields::{fail, with_suggestion, Fail, Field, Table, R};
 use super::parse::{Ctx, Want};
 use super::tree::{Node, Val};
 use super::types::*;
 use crate::config::{Config, Kind, Value};
+use std::collections::BTreeMap;
 use std::time::Duration;
 
 /// The most servers `servers = N` may ask for.
@@ -27,8 +28,14 @@ fn check_node_name(label: &str, node: &Node, name: &str) -> R<()> {
     }
 }
 
-/// `[cluster] servers = 3` or `servers = ["a", "b"]`.
-pub(crate) fn read_cluster(top: &Table) -> R<Vec<String>> {
+/// What `[cluster]` says: the server names, and their versions when not the default.
+pub(crate) struct ClusterSpec {
+    pub servers: Vec<String>,
+    pub versions: BTreeMap<String, String>,
+}
+
+/// `[cluster] servers = 3` or `servers = ["a", "b"]`, and `versions = { s3 = "1.3.2" }`.
+pub(crate) fn read_cluster(top: &Table) -> R<ClusterSpec> {
     let Some(field) = top.get("cluster") else {
         return fail(
             0,
@@ -37,7 +44,51 @@ pub(crate) fn read_cluster(top: &Table) -> R<Vec<String>> {
     };
     let example = "a table such as [cluster] servers = 3";
     let cluster = Table::of(field.node, "cluster", "[cluster]".to_owned(), "", example)?;
-    cluster.check_keys(&["servers"], |_| None)?;
+    cluster.check_keys(&["servers", "versions"], |_| None)?;
+    let servers = read_servers(&cluster)?;
+    let versions = match cluster.get("versions") {
+        Some(f) => read_versions(&f, &servers)?,
+        None => BTreeMap::new(),
+    };
+    Ok(ClusterSpec { servers, versions })
+}
+
+/// `versions = { s3 = "1.3.2" }`: each key a server, each value a dotted version number.
+fn read_versions(f: &Field, servers: &[String]) -> R<BTreeMap<String, String>> {
+    let t = Table::of(
+        f.node,
+        "versions",
+        "`versions`".to_owned(),
+        "versions",
+        "a table of server versions such as { s3 = \"1.3.2\" }",
+    )?;
+    let mut out = BTreeMap::new();
+    for (key, node) in t.entries {
+        if !servers.contains(&key.name) {
+            let head = format!("`versions`: `{}` is not a server", key.name);
+            let msg = with_suggestion(
+                head,
+                &key.name,
+                servers.iter().map(|s| s.as_str()),
+                "the servers are",
+            );
+            return fail(key.at(), msg);
+        }
+        let label = format!("versions.{}", key.name);
+        let v = super::fields::as_nonempty_str(&label, node)?.trim();
+        if crate::model::version::parse(v).is_none() {
+            return fail(
+                node.at(),
+                format!("`{label}`: {v:?} is not a Nacos version (such as \"1.3.2\" or \"1.4.1\")"),
+            );
+        }
+        out.insert(key.name.clone(), v.to_owned());
+    }
+    Ok(out)
+}
+
+/// `servers = 3` or `servers = ["a", "b"]`.
+fn read_servers(cluster: &Table) -> R<Vec<String>> {
     let servers = cluster.require("servers", "servers = 3 or servers = [\"s1\", \"s2\"]")?;
     let what = "a list of server names such as [\"s1\", \"s2\"] or a count such as 3";
     match &servers.node.val {

@@ -1427,3 +1427,42 @@ fn expectations_that_could_never_match_are_load_errors() {
         "{reg}[[expect]]\nevent = \"push.sent\"\nservice = \"orders\"\n"
     ));
 }
+
+#[test]
+fn cluster_versions_name_servers_and_hold_version_numbers() {
+    // jraft spec §J13.1: every server not named runs 1.4.1.
+    let head = "name = \"t\"\nabout = \"a\"\nduration = \"9s\"\n[cluster]\nservers = 3\n";
+    let sc = parse(
+        &format!("{head}versions = {{ s3 = \"1.3.2\" }}\n"),
+        "t.toml",
+    )
+    .unwrap();
+    assert_eq!(sc.version_of("s3"), "1.3.2");
+    assert_eq!(sc.version_of("s1"), "1.4.1");
+    let back = parse(&crate::scenario::scenario_toml(&sc, "t"), "w.toml").unwrap();
+    assert_eq!(back.versions, sc.versions);
+    check(
+        &format!("{head}versions = {{ s4 = \"1.3.2\" }}\n"),
+        6,
+        14,
+        &["`versions`: `s4` is not a server: did you mean `s1`, `s2` or `s3`?"],
+    );
+    check(
+        &format!("{head}versions = {{ s3 = \"one\" }}\n"),
+        6,
+        19,
+        &["`versions.s3`: \"one\" is not a Nacos version (such as \"1.3.2\" or \"1.4.1\")"],
+    );
+    check(
+        &format!("{head}versions = {{ s3 = 1.3 }}\n"),
+        6,
+        19,
+        &["`versions.s3`: expected"],
+    );
+    check(
+        &format!("{head}versions = \"1.3.2\"\n"),
+        6,
+        12,
+        &["`versions`: expected a table of server versions"],
+    );
+}

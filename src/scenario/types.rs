@@ -24,6 +24,10 @@ pub struct Scenario {
     pub duration: Duration,
     /// Server node names in the order given (`servers = 3` gives s1, s2, s3).
     pub servers: Vec<String>,
+    /// `[cluster] versions = { s3 = "1.3.2" }`: the Nacos version of a server, when it is not
+    /// the default 1.4.1 (jraft spec §J13.1). A member below 1.4.0 keeps every server on legacy
+    /// Raft.
+    pub versions: BTreeMap<String, String>,
     /// Nacos defaults with the scenario's `[config]` overrides applied.
     pub config: Config,
     /// The overrides as (key, value as the scenario wrote it), in file order, for the outcome header.
@@ -262,6 +266,13 @@ impl Scenario {
         let mut v = self.servers.clone();
         v.extend(self.clients.iter().map(|c| c.name.clone()));
         v
+    }
+
+    /// The Nacos version a server runs.
+    pub fn version_of(&self, server: &str) -> &str {
+        self.versions
+            .get(server)
+            .map_or(crate::model::version::DEFAULT_VERSION, |v| v.as_str())
     }
 
     pub fn is_server(&self, name: &str) -> bool {

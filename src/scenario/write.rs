@@ -191,6 +191,14 @@ pub fn scenario_toml(sc: &Scenario, header: &str) -> String {
         let _ = writeln!(s, "quiet = {}", dur(sc.quiet));
     }
     let _ = writeln!(s, "\n[cluster]\nservers = {}", list(&sc.servers));
+    if !sc.versions.is_empty() {
+        let v: Vec<String> = sc
+            .versions
+            .iter()
+            .map(|(k, v)| format!("{k} = {}", quoted(v)))
+            .collect();
+        let _ = writeln!(s, "versions = {{ {} }}", v.join(", "));
+    }
     if !sc.overrides.is_empty() {
         let _ = writeln!(s, "\n[config]");
         for (k, v) in &sc.overrides {
