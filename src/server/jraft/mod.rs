@@ -1,0 +1,35 @@
+//! The JRaft core: sofa-jraft 1.3.5's `NodeImpl` as Nacos 1.4.1 configures it (spec §J4–§J8,
+//! §J10), as a pure state machine in the style of raft-rs.
+//!
+//! No I/O, no async, no clock: the driver passes virtual time in milliseconds to every call,
+//! calls [`Core::on_timer`] when [`Core::next_deadline`] is reached, feeds peer messages to
+//! [`Core::step`], and after each call takes a [`Ready`] and acts on it in the documented
+//! order (persist, send, apply, report). Randomness (the election and vote timer jitter) comes
+//! from a ChaCha8 stream seeded by the constructor, so one seed gives one run.
+//!
+//! Members are the configured servers in cluster order, identified by their index ([`Id`]);
+//! the voter set is all of them and never changes (spec §J4.2: Nacos only ever removes peers,
+//! which the simulator does not model).
+//!
+//! Not modelled: snapshots (the 1800 s snapshot timer of §J4.3 never matters in a simulated
+//! run; a restart may still start from a snapshot index/term, but a leader never sends
+//! InstallSnapshot), leadership transfer, learners, priorities, membership changes.
+
+mod core;
+mod election;
+mod log;
+mod read;
+mod replication;
+mod timing;
+mod types;
+
+pub use self::core::Core;
+pub use self::log::RaftLog;
+pub use self::timing::Timing;
+pub use self::types::{
+    AppendKind, AppendReq, AppendResp, Apply, Code, Entry, Event, HardState, Id, LogOp, Msg,
+    Payload, Persisted, ProposeError, ReadError, Ready, Role, Status,
+};
+
+#[cfg(test)]
+mod tests;
