@@ -58,13 +58,10 @@ impl<C: Clone + Debug + PartialEq> Core<C> {
         last_log_index: u64,
         last_log_term: u64,
     ) {
-        let granted = if self.leader.is_some() && self.is_current_leader_valid() {
-            false
-        } else if term < self.term {
-            false
-        } else {
-            self.log.is_up_to_date(last_log_index, last_log_term)
-        };
+        let leader_valid = self.leader.is_some() && self.is_current_leader_valid();
+        let granted = !leader_valid
+            && term >= self.term
+            && self.log.is_up_to_date(last_log_index, last_log_term);
         let msg = Msg::PreVoteResp {
             req_term: term,
             term: self.term,

@@ -159,7 +159,11 @@ impl<C: Clone + Debug + PartialEq> Core<C> {
     /// make a quorum impossible (`failPeersThreshold`).
     fn check_round(&mut self, round: u64) {
         let quorum = self.quorum();
-        let fail_threshold = if self.n % 2 == 0 { quorum - 1 } else { quorum };
+        let fail_threshold = if self.n.is_multiple_of(2) {
+            quorum - 1
+        } else {
+            quorum
+        };
         let Some(r) = self.reads.rounds.get(&round) else {
             return;
         };
