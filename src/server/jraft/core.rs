@@ -101,6 +101,10 @@ impl<C: Clone + Debug + PartialEq> Core<C> {
             me < n,
             "member {me} is not among the {n} configured members"
         );
+        assert!(
+            timing.election_timeout >= 2 && timing.heartbeat > 0 && timing.rpc_timeout > 0,
+            "JRaft timeouts must be positive: {timing:?}"
+        );
         let log = RaftLog::new(persisted.snapshot, persisted.entries);
         let snap = log.snapshot_index();
         let mut core = Core {
@@ -212,6 +216,17 @@ impl<C: Clone + Debug + PartialEq> Core<C> {
     pub fn read_index(&mut self, now: u64, id: u64) -> Result<(), ReadError> {
         self.advance(now);
         self.start_read(Origin::Local(id))
+    }
+
+    /// The transport could not reach `peer` (a refused connection: it is down or cut off).
+    /// Every RPC in flight to it fails now, as sofa-jraft's RPCs fail at once on a connect
+    /// error instead of waiting for their timeout: a data or probe RPC blocks its replicator
+    /// for one heartbeat period, a heartbeat is re-armed 500 later, a read-index heartbeat
+    /// counts as a failure, a read forwarded to it fails. Optional: without it, lost requests
+    /// time out (heartbeat 2500, others 5000).
+    pub fn report_unreachable(&mut self, now: u64, peer: Id) {
+        self.advance(now);
+        self.fail_rpcs_to(peer);
     }
 
     /// Takes what the last calls produced.
@@ -365,13 +380,13 @@ impl<C: Clone + Debug + PartialEq> Core<C> {
             });
         }
         self.reset_leader(None, reason);
-        self.set_role(Role::Follower);
         self.last_leader_ts = self.now;
         if term > self.term {
             self.term = term;
             self.voted_for = None;
             self.persist_hard_state();
         }
+        self.set_role(Role::Follower);
         self.replicators.clear();
         self.restart_election_timer();
     }

@@ -194,6 +194,35 @@ impl<C: Clone + Debug + PartialEq> Core<C> {
         }
     }
 
+    /// `report_unreachable`: a read heartbeat to `peer` not yet answered fails, and a read
+    /// forwarded to it fails.
+    pub(super) fn fail_reads_to(&mut self, peer: Id) {
+        let rounds: Vec<u64> = self.reads.rounds.keys().copied().collect();
+        for round in rounds {
+            if let Some(r) = self.reads.rounds.get_mut(&round) {
+                if !r.acks.contains(&peer) {
+                    r.fails.insert(peer);
+                }
+            }
+            self.check_round(round);
+        }
+        let forwards: Vec<u64> = self
+            .reads
+            .forwards
+            .iter()
+            .filter(|(_, f)| f.to == peer)
+            .map(|(&id, _)| id)
+            .collect();
+        for id in forwards {
+            let f = self.reads.forwards.remove(&id).expect("present");
+            let e = Status::new(
+                Code::Unknown,
+                format!("Fail to run ReadIndex task: the leader {peer} is unreachable."),
+            );
+            self.read_done(f.origin, Err(e));
+        }
+    }
+
     pub(super) fn handle_read_index(&mut self, from: Id, read: u64) {
         if let Err(e) = self.start_read(Origin::Remote(from, read)) {
             self.send(

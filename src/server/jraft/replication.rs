@@ -248,6 +248,22 @@ impl<C: Clone + Debug + PartialEq> Core<C> {
         }
     }
 
+    /// `report_unreachable`: the in-flight RPCs to `peer` fail (`onHeartbeatReturned` and
+    /// `onAppendEntriesReturned` with an error status), and so do its read-index heartbeats.
+    pub(super) fn fail_rpcs_to(&mut self, peer: Id) {
+        let (now, heartbeat) = (self.now, self.timing.heartbeat);
+        if let Some(r) = self.replicators.get_mut(&peer) {
+            if r.inflight.take().is_some() {
+                r.state = ReplState::Probe;
+                r.block_until.get_or_insert(now + heartbeat);
+            }
+            if matches!(r.heartbeat, Heartbeat::InFlight { .. }) {
+                r.heartbeat = Heartbeat::Due(now + heartbeat);
+            }
+        }
+        self.fail_reads_to(peer);
+    }
+
     pub(super) fn on_block_timeout(&mut self, peer: Id) {
         if let Some(r) = self.replicators.get_mut(&peer) {
             r.block_until = None;

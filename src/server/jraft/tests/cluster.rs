@@ -32,6 +32,9 @@ pub struct Cluster {
     /// Directed links that lose every message (checked at send and at delivery).
     pub cut: BTreeSet<(Id, Id)>,
     pub filter: Option<Filter>,
+    /// A send to a crashed node or over a cut link is refused at once and reported to the
+    /// sender (`Core::report_unreachable`), like a refused connection.
+    pub refuse: bool,
     /// Every message sent (before loss): (time, from, to, message).
     pub sent: Vec<(u64, Id, Id, Msg<Cmd>)>,
     pub events: Vec<(u64, Id, Event)>,
@@ -73,6 +76,7 @@ impl Cluster {
             drop_per_mille: 0,
             cut: BTreeSet::new(),
             filter: None,
+            refuse: false,
             sent: Vec::new(),
             events: Vec::new(),
             applied: vec![Vec::new(); n],
@@ -294,9 +298,21 @@ impl Cluster {
     // ------------------------------------------------------------ Ready handling
 
     fn drain(&mut self, i: Id) {
-        let Some(node) = self.nodes[i].as_mut() else {
-            return;
-        };
+        while self.nodes[i].as_ref().is_some_and(|c| c.has_ready()) {
+            let refused = self.handle_ready(i);
+            let now = self.now;
+            for to in refused {
+                self.nodes[i]
+                    .as_mut()
+                    .expect("up")
+                    .report_unreachable(now, to);
+            }
+        }
+    }
+
+    /// Handles one Ready of node `i`; returns the peers whose connection was refused.
+    fn handle_ready(&mut self, i: Id) -> Vec<Id> {
+        let node = self.nodes[i].as_mut().expect("up");
         let ready = node.take_ready();
         let node = self.nodes[i].as_ref().expect("up");
         // 1. persist
@@ -320,8 +336,11 @@ impl Cluster {
             }
         }
         // 2. send
+        let mut refused = Vec::new();
         for (to, msg) in ready.messages {
-            self.send(i, to, msg);
+            if !self.send(i, to, msg) && !refused.contains(&to) {
+                refused.push(to);
+            }
         }
         // 3. apply: in order, each index once per life, the same entry everywhere.
         for a in ready.committed {
@@ -364,26 +383,29 @@ impl Cluster {
         for e in ready.events {
             self.events.push((self.now, i, e));
         }
+        refused
     }
 
-    fn send(&mut self, from: Id, to: Id, msg: Msg<Cmd>) {
+    /// Sends or loses a message; false when the connection is refused.
+    fn send(&mut self, from: Id, to: Id, msg: Msg<Cmd>) -> bool {
         self.sent.push((self.now, from, to, msg.clone()));
-        if self.cut.contains(&(from, to)) {
-            return;
+        if self.cut.contains(&(from, to)) || self.nodes[to].is_none() {
+            return !self.refuse;
         }
         if let Some(f) = self.filter.as_mut() {
             if f(self.now, from, to, &msg) {
-                return;
+                return true;
             }
         }
         if self.drop_per_mille > 0 && self.rng.next_u64() % 1000 < self.drop_per_mille {
-            return;
+            return true;
         }
         let (lo, hi) = self.latency;
         let lat = lo + self.rng.next_u64() % (hi - lo + 1);
         self.qseq += 1;
         self.queue
             .insert((self.now + lat, self.qseq), (from, to, msg));
+        true
     }
 
     /// Log matching over every disk (crashed nodes included): if two logs hold an entry with

@@ -164,3 +164,14 @@ fn a_deposed_leader_that_still_thinks_it_leads_cannot_grant_a_read() {
     }
     assert!(found);
 }
+
+#[test]
+fn a_refused_read_heartbeat_fails_the_round_at_once() {
+    // `report_unreachable` on a read-index heartbeat: a failure now, not after 2500.
+    let mut c = Cluster::new(3, 4);
+    c.refuse = true;
+    let l = c.elect(20_000);
+    c.isolate(l);
+    c.read(l, 1).unwrap();
+    assert_eq!(c.read_result(l, 1), Some(Err(round_failed())));
+}

@@ -1,7 +1,9 @@
 //! Log replication, commit, apply and restart (spec §J5.4, §J8, §J10).
 
 use super::super::replication::{commit_index, MAX_ENTRIES_PER_REQUEST};
-use super::super::{AppendKind, AppendReq, Entry, LogOp, Msg, Payload, Role};
+use super::super::{
+    AppendKind, AppendReq, Core, Entry, HardState, LogOp, Msg, Payload, Persisted, Role, Timing,
+};
 use super::cluster::{Cluster, Cmd};
 use super::election::{disk, restarted};
 
@@ -341,4 +343,62 @@ fn a_deposed_leaders_uncommitted_entries_are_truncated_never_applied() {
             .all(|e| e.payload != Payload::Command(100) && e.payload != Payload::Command(101)));
     }
     c.check_log_matching();
+}
+
+#[test]
+fn a_restart_from_a_snapshot_reapplies_only_what_follows_it() {
+    // spec §J10.2: JRaft loads its snapshot, then re-applies the entries after it once a
+    // leader tells it the commit index.
+    let d = disk(2, None, &[2; 12]);
+    let p = Persisted {
+        hard_state: HardState {
+            term: 2,
+            voted_for: None,
+        },
+        snapshot: Some((10, 2)),
+        entries: d.entries[10..].to_vec(),
+    };
+    let mut f = Core::restart(1, 3, Timing::default(), 1, 0, p);
+    f.take_ready();
+    assert_eq!(
+        (f.commit_index(), f.applied_index(), f.log().last_index()),
+        (10, 10, 12)
+    );
+    let hb = Msg::Append(AppendReq {
+        term: 2,
+        prev_log_index: 12,
+        prev_log_term: 2,
+        committed: 12,
+        entries: vec![],
+        kind: AppendKind::Heartbeat,
+        seq: 1,
+    });
+    f.step(5, 0, hb);
+    let applied: Vec<u64> = f.take_ready().committed.iter().map(|a| a.index).collect();
+    assert_eq!(applied, vec![11, 12]);
+}
+
+#[test]
+fn a_refused_connection_fails_the_rpc_at_once() {
+    // `report_unreachable`: a crashed follower's replicator probes every heartbeat period
+    // (`Replicator.block`) instead of waiting out the 5000 RPC timeout, so it catches up
+    // within about 500 of its restart.
+    for refuse in [false, true] {
+        let mut c = Cluster::new(3, 40);
+        c.refuse = refuse;
+        let l = c.elect(20_000);
+        let f = (l + 1) % 3;
+        c.crash(f);
+        c.propose(l, 1).unwrap();
+        c.run_for(3000);
+        c.restart(f);
+        let t = c.now;
+        c.run_until_pred(t + 10_000, |c| c.applied_cmds(f) == vec![1]);
+        let waited = c.now - t;
+        if refuse {
+            assert!(waited <= 510, "{waited}");
+        } else {
+            assert!(waited > 2000, "{waited}");
+        }
+    }
 }
