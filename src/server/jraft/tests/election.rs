@@ -658,3 +658,29 @@ fn a_single_server_group_elects_itself_at_once() {
     c.on_timer(100_000);
     assert_eq!(c.role(), Role::Leader, "its own lease check never fails");
 }
+
+#[test]
+fn a_proposal_failed_with_leader_stepped_down_can_still_commit() {
+    // spec §J5.5 + §J13.5: EPERM "Leader stepped down" is not a definite rejection. Here the
+    // entry reaches both followers, the cut comes before their acknowledgements return, the
+    // leader steps down and fails it, and the next leader commits it with its own
+    // configuration entry.
+    let mut c = Cluster::new(3, 14);
+    let l = c.elect(20_000);
+    c.run_for(1000);
+    c.propose(l, 50).unwrap();
+    c.run_for(1); // the entries arrive (1 ms); the answers are on their way
+    c.isolate(l);
+    c.run_for(8000);
+    assert!(c
+        .failed
+        .iter()
+        .any(|(_, i, id, st)| (*i, *id) == (l, 50) && st.msg == "Leader stepped down"));
+    let l2 = c.elect(c.now + 30_000);
+    assert_ne!(l2, l);
+    c.heal();
+    c.run_for(6000);
+    for i in 0..3 {
+        assert_eq!(c.applied_cmds(i), vec![50], "node {i}");
+    }
+}
