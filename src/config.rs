@@ -237,6 +237,19 @@ nacos_config! {
     /// Raft publish majority wait.
     raft_publish_timeout: Duration = ms(5000), "§9";
 
+    // --- JRaft (nacos-jraft-spec §J4.3, §J13.6) ---
+    /// JRaft election timeout (Nacos uses at least 5 s); heartbeat, lease and step-down
+    /// period derive from it in sofa-jraft.
+    jraft_election_timeout: Duration = ms(5000), "§J4.3";
+    /// JRaft random extra on each arming of the election and vote timers: uniform in [0, this).
+    jraft_max_election_delay: Duration = ms(1000), "§J4.3";
+    /// JRaft replicator heartbeat period (election timeout / 10).
+    jraft_heartbeat: Duration = ms(500), "§J4.3";
+    /// JRaft leader lease as a share of the election timeout (0.9: 4.5 s).
+    jraft_lease_ratio: Float = 0.9, "§J4.3, §J5.5";
+    /// JRaft default RPC timeout (entries, probes, a forwarded read index) and Nacos's own.
+    jraft_rpc_timeout: Duration = ms(5000), "§J4.3";
+
     // --- client (§13) ---
     /// Client HTTP connect timeout.
     client_connect_timeout: Duration = ms(3000), "§3, §13";
