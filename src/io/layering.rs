@@ -9,11 +9,14 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
-/// Every `.rs` file under `dir` except test-only files, as paths relative to `root`.
+/// Every `.rs` file under `dir` except test-only ones (`tests.rs`, `tests/`), as paths
+/// relative to `root`.
 fn files(root: &Path, dir: &Path, out: &mut Vec<PathBuf>) {
     for e in std::fs::read_dir(dir).unwrap() {
         let p = e.unwrap().path();
-        if p.is_dir() {
+        if p.is_dir() && p.file_name().is_some_and(|n| n == "tests") {
+            continue;
+        } else if p.is_dir() {
             files(root, &p, out);
         } else if p.extension().is_some_and(|x| x == "rs")
             && p.file_stem().is_none_or(|s| s != "tests")
