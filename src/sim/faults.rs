@@ -141,7 +141,7 @@ impl World {
             }
             Fault::Heal => {
                 self.cuts.clear();
-                self.env.update(|s| s.cut.clear());
+                self.env.heal_links();
                 crate::emit!("fault.heal", "-");
             }
             Fault::PortDown(addr) => {
@@ -261,7 +261,8 @@ impl World {
             self.env.update(|s| {
                 s.down.insert(addr.ip());
             });
-            self.env.unlisten(addr);
+            // Calls in flight to the killed process are reset (NetError::Reset).
+            self.env.crash(addr);
         }
     }
 

@@ -70,11 +70,6 @@ impl NetEnv {
         self.update(EnvState::heal_links)
     }
 
-    /// The process at `addr` stopped (crash): nothing listens there until it boots again.
-    pub fn unlisten(&self, addr: SocketAddr) {
-        self.inboxes.lock().unwrap().remove(&addr);
-    }
-
     /// The process at `addr` was killed: nothing listens there until it boots again, and every
     /// call it had accepted and not answered fails at its caller with `NetError::Reset` one
     /// way later (as a killed JVM's kernel resets its connections), unless the link back is
