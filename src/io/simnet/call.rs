@@ -9,7 +9,9 @@
 //! delays) when the peer is down or rejects the connect; a connect timeout after exactly
 //! `connect` when the link is cut or the connect is dropped; the reply; a reset one way after
 //! the peer crashes; or a read timeout when no reply can be seen by the deadline (`read` after
-//! the request is written, observed 1 ms later, madsim's shortest sleep). A call without read
+//! the request is written): heard at the deadline when the loss was known before it (a reply
+//! lost to a cut), 1 ms after it when the watchdog finds it (madsim's shortest sleep: kept, the
+//! snapshots' timing depends on it). A call without read
 //! timeout has no deadline: it waits for the reply, a reset, or TCP giving up
 //! ([`TCP_GIVE_UP`]) after one of its messages was lost to a cut.
 

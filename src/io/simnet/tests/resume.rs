@@ -3,6 +3,7 @@
 use super::*;
 use crate::io::simnet::TIMERS_FIRST_HOLD;
 use crate::io::ResumeOrder;
+use std::collections::BTreeSet;
 
 const PAUSED: Duration = Duration::from_millis(50);
 const RESUMED: Duration = Duration::from_millis(500);
@@ -100,4 +101,28 @@ fn by_default_the_seed_decides() {
     assert_eq!(firsts, BTreeSet::from(["letter", "timer"]));
 }
 
-use std::collections::BTreeSet;
+/// `Net::sleep` ends exactly when `tokio::time::sleep` would (madsim's 1 ms minimum included),
+/// so node code can move its timers onto it without changing a trace while the gate is open.
+#[test]
+fn net_sleep_ends_when_tokio_sleep_does() {
+    run(1, || async {
+        let w = World::new();
+        let n = w.node(1, Duration::ZERO);
+        let took = n
+            .run(|net| async move {
+                let mut out = vec![];
+                for d in [Duration::ZERO, Duration::from_micros(500), ms(10), ms(5000)] {
+                    out.push((
+                        timed(net.sleep(d)).await.1,
+                        timed(tokio::time::sleep(d)).await.1,
+                    ));
+                }
+                out
+            })
+            .await
+            .unwrap();
+        for (ours, tokio) in took {
+            assert_eq!(ours, tokio);
+        }
+    });
+}
