@@ -70,11 +70,16 @@ impl NetEnv {
         self.update(EnvState::heal_links)
     }
 
-    /// The process at `addr` was killed: nothing listens there until it boots again, and every
-    /// call it had accepted and not answered fails at its caller with `NetError::Reset` one
-    /// way later (as a killed JVM's kernel resets its connections), unless the link back is
-    /// cut. Calls to a process that is only isolated or paused still time out.
+    /// The process at `addr` was killed: it is down (new connects are refused until the
+    /// harness removes it from `down` at its restart), nothing listens there until it boots
+    /// again, and every call it had accepted and not answered fails at its caller with
+    /// `NetError::Reset` one way later (as a killed JVM's kernel resets its connections),
+    /// unless the link back is cut. Calls to a process that is only isolated or paused still
+    /// time out.
     pub fn crash(&self, addr: SocketAddr) {
+        self.update(|s| {
+            s.down.insert(addr.ip());
+        });
         let inbox = self.inboxes.lock().unwrap().remove(&addr);
         if let Some(inbox) = inbox.and_then(|w| w.upgrade()) {
             inbox.reset_all();

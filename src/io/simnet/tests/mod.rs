@@ -204,9 +204,6 @@ impl World {
     /// Kills the node's process as the harness's crash does (`sim/faults.rs`).
     pub fn crash(&self, n: &Node) {
         self.handle.kill(n.id);
-        self.env.update(|s| {
-            s.down.insert(n.ip());
-        });
         self.env.crash(n.addr);
     }
 }
