@@ -105,4 +105,91 @@ mod tests {
         assert_eq!(server_order(1, 0, 3), vec![0, 0, 0]);
         assert!(server_order(0, 0, 3).is_empty());
     }
+
+    /// A call reset by a crashed server is an I/O failure like any other: the client moves on
+    /// to the next server at once (spec §13), instead of waiting out its 50 s read timeout.
+    #[test]
+    fn a_reset_moves_on_to_the_next_server_at_once() {
+        use crate::io::{BoxFuture, Clock, Disk, Handler, Net, NetEnv, NodeCtx};
+        use crate::wire::{Datagram, Request};
+        use std::net::{IpAddr, SocketAddr};
+        use std::sync::atomic::{AtomicBool, Ordering};
+        use std::sync::Arc;
+        use std::time::Duration;
+
+        /// Answers after `delay`; notes that a request came.
+        struct Stub(Duration, AtomicBool);
+        impl Handler for Stub {
+            fn handle(self: Arc<Self>, _: SocketAddr, _: Request) -> BoxFuture<Response> {
+                self.1.store(true, Ordering::Relaxed);
+                Box::pin(async move {
+                    tokio::time::sleep(self.0).await;
+                    Response::ok()
+                })
+            }
+            fn datagram(self: Arc<Self>, _: SocketAddr, _: Datagram) {}
+        }
+
+        // Returns the outcome and when it came, on a seed whose client tries server 0 first.
+        let one = |seed| {
+            let rt =
+                madsim::runtime::Runtime::with_seed_and_config(seed, madsim::Config::default());
+            rt.block_on(async {
+                let h = madsim::runtime::Handle::current();
+                let env = Arc::new(NetEnv::default());
+                let ms = Duration::from_millis;
+                env.update(|s| s.latency = ms(5)..ms(5) + Duration::from_nanos(1));
+                let addr = |n: u8| SocketAddr::new(IpAddr::from([10, 0, 0, n]), 8848);
+                let mut stubs = vec![];
+                let mut ids = vec![];
+                for (n, delay) in [(1, ms(60_000)), (2, ms(1))] {
+                    let stub = Arc::new(Stub(delay, AtomicBool::new(false)));
+                    let (env, s) = (env.clone(), stub.clone());
+                    let node = h.create_node().ip(addr(n).ip()).build();
+                    node.spawn(async move {
+                        let net = Net::bind(addr(n), env).await.unwrap();
+                        net.serve(s.clone());
+                        std::future::pending::<()>().await;
+                        drop((net, s));
+                    });
+                    stubs.push(stub);
+                    ids.push(node.id());
+                }
+                let t0 = tokio::time::Instant::now();
+                let client = h.create_node().ip(addr(9).ip()).build();
+                let env2 = env.clone();
+                let done = client.spawn(async move {
+                    let ctx = NodeCtx {
+                        name: "c".into(),
+                        addr: addr(9),
+                        net: Net::bind(addr(9), env2).await.unwrap(),
+                        clock: Clock::default(),
+                        disk: Disk::default(),
+                        cfg: Arc::new(crate::config::Config::default()),
+                    };
+                    let c = NamingClient::start(ctx, vec![addr(1), addr(2)]);
+                    let r = c.req_api(Api::RaftGetPeer).await;
+                    (r, t0.elapsed())
+                });
+                tokio::time::sleep(ms(1000)).await;
+                if !stubs[0].1.load(Ordering::Relaxed) {
+                    return None; // server 1 was tried first
+                }
+                h.kill(ids[0]);
+                env.update(|s| {
+                    s.down.insert(addr(1).ip());
+                });
+                env.crash(addr(1));
+                Some(done.await.unwrap())
+            })
+        };
+        let (res, at) = (1..=20)
+            .find_map(one)
+            .expect("a seed that tries server 0 first");
+        assert_eq!(res, Ok(Response::ok()));
+        // Crash at 1 s; the RST lands 1 ms later; server 1 answers after one round trip (14 ms)
+        // plus its 1 ms handler.
+        let want = Duration::from_millis(1000 + 1 + 14 + 1);
+        assert!(at.abs_diff(want) < Duration::from_micros(50), "{at:?}");
+    }
 }

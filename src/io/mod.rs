@@ -1,17 +1,25 @@
-//! What one node sees of its environment: the network (request/response and datagrams), its
-//! clock, and its disk. The simulation harness owns the shared [`NetEnv`] and the disks; the
-//! Nacos code only calls these APIs and never learns it is simulated.
+//! What one node sees of its environment: the network (request/response and datagrams, its
+//! timers), its clock, and its disk.
+//!
+//! Two sides of one seam. The node-facing API is what the system under test (`server/`,
+//! `client/`) uses: [`NodeCtx`], [`Net`] ([`net`]), [`Handler`], [`NetError`] and [`Timeouts`]
+//! ([`api`]), [`Clock`], [`Disk`]. Behind [`Net`] runs the simulated wire ([`simnet`]), whose
+//! fault state the harness owns and changes ([`NetEnv`]). Imports go one way: `mod`/`net` →
+//! `simnet` → `api`; `clock`, `disk` and `api` import nothing of io.
 
-mod call;
+pub mod api;
 pub mod clock;
-mod deadline;
 pub mod disk;
-mod inbox;
+#[cfg(test)]
+mod layering;
 pub mod net;
+pub mod simnet;
 
+pub use api::{BoxFuture, Handler, NetError, Timeouts, OS_CONNECT_TIMEOUT};
 pub use clock::Clock;
 pub use disk::Disk;
-pub use net::{Handler, Net, NetEnv, NetError};
+pub use net::Net;
+pub use simnet::{EnvState, NetEnv, NoConnect, ResumeOrder};
 
 use crate::config::Config;
 use std::net::SocketAddr;

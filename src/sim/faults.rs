@@ -135,7 +135,7 @@ impl World {
             }
             Fault::Heal => {
                 self.cuts.clear();
-                self.env.update(|s| s.cut.clear());
+                self.env.heal_links();
                 emit("-", Ev::FaultHeal {});
             }
             Fault::PortDown(addr) => {
@@ -248,7 +248,8 @@ impl World {
             self.env.update(|s| {
                 s.down.insert(addr.ip());
             });
-            self.env.unlisten(addr);
+            // Calls in flight to the killed process are reset (NetError::Reset).
+            self.env.crash(addr);
         }
     }
 

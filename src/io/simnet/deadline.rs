@@ -6,9 +6,11 @@
 //! the run paid for the heap's depth. Instead, a call waiting for its reply registers its
 //! deadline here, and one watchdog task per node keeps a single timer at the earliest deadline
 //! and wakes the calls whose deadline has come. The watchdog runs on the caller's node, so a
-//! paused node's calls time out when it resumes, as they did with madsim's own timeouts.
+//! paused node's calls time out when it resumes, as they did with madsim's own timeouts. The
+//! watchdog is a timer of the node: it passes through the node's [`Gate`] (see [`super::gate`]).
 
-use super::inbox::wake_at;
+use super::gate::Gate;
+use super::timer::wake_at;
 use madsim::time::TimeHandle;
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
@@ -17,8 +19,9 @@ use std::time::Duration;
 use tokio::time::Instant;
 
 /// The deadlines of one node's calls in flight.
-pub struct Deadlines {
+pub(crate) struct Deadlines {
     time: TimeHandle,
+    gate: Arc<Gate>,
     inner: Mutex<Inner>,
 }
 
@@ -35,9 +38,10 @@ struct Inner {
 
 impl Deadlines {
     /// Starts the node's watchdog (from inside the node).
-    pub fn start(time: TimeHandle) -> Arc<Self> {
+    pub(crate) fn start(time: TimeHandle, gate: Arc<Gate>) -> Arc<Self> {
         let me = Arc::new(Deadlines {
             time,
+            gate,
             inner: Mutex::default(),
         });
         let watchdog = me.clone();
@@ -48,6 +52,9 @@ impl Deadlines {
     /// One watchdog turn: wake every call whose deadline has come, then keep one timer at the
     /// earliest deadline still waiting.
     fn watch(&self, cx: &mut Context<'_>) -> Poll<()> {
+        if self.gate.pass(cx).is_pending() {
+            return Poll::Pending;
+        }
         let now = self.time.now_instant();
         let mut st = self.inner.lock().unwrap();
         while let Some(entry) = st.waiting.first_entry() {
@@ -75,7 +82,13 @@ impl Deadlines {
 
     /// Wakes `waker` at `deadline` unless unregistered first; `key` names the registration
     /// (set on the first call, reused by the next ones, which only update the waker).
-    pub fn register(&self, deadline: Instant, now: Instant, key: &mut Option<u64>, waker: &Waker) {
+    pub(crate) fn register(
+        &self,
+        deadline: Instant,
+        now: Instant,
+        key: &mut Option<u64>,
+        waker: &Waker,
+    ) {
         let mut st = self.inner.lock().unwrap();
         let n = match *key {
             Some(n) => n,
@@ -101,7 +114,7 @@ impl Deadlines {
         }
     }
 
-    pub fn unregister(&self, deadline: Instant, key: Option<u64>) {
+    pub(crate) fn unregister(&self, deadline: Instant, key: Option<u64>) {
         if let Some(n) = key {
             self.inner.lock().unwrap().waiting.remove(&(deadline, n));
         }
