@@ -16,6 +16,7 @@ pub mod check;
 pub mod client;
 pub mod config;
 pub mod io;
+pub mod jraft;
 pub mod model;
 pub mod report;
 pub mod scenario;

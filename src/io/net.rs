@@ -39,6 +39,12 @@ impl Net {
         self.ep.serve(handler)
     }
 
+    /// Listens on another port of this host as well (a server's JRaft port, `port - 1000`):
+    /// requests to it go to `handler`.
+    pub fn serve_port(&self, port: u16, handler: Arc<dyn Handler>) {
+        self.ep.serve_port(port, handler)
+    }
+
     /// One HTTP-like call with a connect and a read timeout. Nothing happens before the returned
     /// future is first polled.
     pub fn call(

@@ -2,7 +2,7 @@
 
 pub mod distro;
 pub mod health;
-pub mod jraft;
+
 pub mod member;
 pub mod naming;
 pub mod persistent;

@@ -80,7 +80,7 @@ impl<'a> Call<'a> {
     /// Connects and sends the request.
     fn start(&self, req: Request, timeouts: Timeouts) -> State {
         let ep = self.ep;
-        let connect = ep.env.links.with(|s| s.connect(ep.me.ip(), self.dst.ip()));
+        let connect = ep.env.links.with(|s| s.connect_to(ep.me.ip(), self.dst));
         let delay = match connect {
             Connect::Cut => {
                 return State::Failing {

@@ -27,6 +27,8 @@ pub struct Endpoint {
     pub(crate) gate: Arc<Gate>,
     /// This process's inbox, once it serves.
     inbox: Mutex<Option<Arc<Inbox>>>,
+    /// Inboxes of the process's other ports ([`Endpoint::serve_port`]).
+    ports: Mutex<Vec<Arc<Inbox>>>,
 }
 
 impl Endpoint {
@@ -43,6 +45,7 @@ impl Endpoint {
             gate,
             time,
             inbox: Mutex::default(),
+            ports: Mutex::default(),
         }
     }
 
@@ -57,6 +60,21 @@ impl Endpoint {
         );
         self.env.listen(self.me, &inbox);
         *self.inbox.lock().unwrap() = Some(inbox);
+    }
+
+    /// Listens on another port of the same host (a server's JRaft port): requests to it go to
+    /// `handler`, run on this process, until it crashes. Its own calls still leave from the
+    /// endpoint's address.
+    pub fn serve_port(&self, port: u16, handler: Arc<dyn Handler>) {
+        let addr = SocketAddr::new(self.me.ip(), port);
+        let inbox = Inbox::open(
+            addr,
+            self.env.links.clone(),
+            Arc::downgrade(&handler),
+            self.gate.clone(),
+        );
+        self.env.listen(addr, &inbox);
+        self.ports.lock().unwrap().push(inbox);
     }
 
     /// A TCP health probe of a service instance (not a simulated node): the connection is

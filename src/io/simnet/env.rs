@@ -80,10 +80,30 @@ impl NetEnv {
         self.update(|s| {
             s.down.insert(addr.ip());
         });
-        let inbox = self.inboxes.lock().unwrap().remove(&addr);
-        if let Some(inbox) = inbox.and_then(|w| w.upgrade()) {
+        // Every port the process listened on goes (a server's HTTP and JRaft ports).
+        let gone: Vec<_> = {
+            let mut inboxes = self.inboxes.lock().unwrap();
+            let ports: Vec<SocketAddr> = inboxes
+                .keys()
+                .filter(|a| a.ip() == addr.ip())
+                .copied()
+                .collect();
+            ports.iter().filter_map(|a| inboxes.remove(a)).collect()
+        };
+        for inbox in gone.into_iter().filter_map(|w| w.upgrade()) {
             inbox.reset_all();
         }
+    }
+
+    /// A firewall starts (`true`) or stops dropping connections to `addr` (fault `block_port`).
+    pub fn block_port(&self, addr: SocketAddr, blocked: bool) {
+        self.update(|s| {
+            if blocked {
+                s.blocked_ports.insert(addr);
+            } else {
+                s.blocked_ports.remove(&addr);
+            }
+        });
     }
 
     /// Resumes the paused madsim node `node` (whose process listens at `addr`), choosing which

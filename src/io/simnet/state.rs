@@ -4,7 +4,7 @@
 
 use madsim::rand::Rng;
 use std::collections::{BTreeMap, BTreeSet};
-use std::net::IpAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::ops::Range;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
@@ -56,6 +56,10 @@ pub struct EnvState {
     pub datagram_loss: f64,
     /// `ip:port` of service instances whose port stopped answering (fault `port_down`).
     pub closed_ports: BTreeSet<String>,
+    /// Server ports a firewall drops connections to (fault `block_port`, e.g. the JRaft port
+    /// 7848 of jraft spec §J9.5): a connect to one times out; the node's other ports, and its
+    /// own connections out, still work.
+    pub blocked_ports: BTreeSet<SocketAddr>,
     /// The link latency range a message's delay is drawn from (fault `latency`).
     pub latency: Range<Duration>,
 }
@@ -69,6 +73,7 @@ impl Default for EnvState {
             link_delay: BTreeMap::new(),
             datagram_loss: 0.0,
             closed_ports: BTreeSet::new(),
+            blocked_ports: BTreeSet::new(),
             // madsim's default link latency, which this network used to go through.
             latency: madsim::net::Config::default().send_latency,
         }
@@ -117,6 +122,15 @@ impl EnvState {
         !(datagram && !self.no_connect.is_empty() && self.no_connect.contains_key(&(from, to)))
     }
 
+    /// A connection opened by `from` toward the port `to`: dropped by a blocked port, else
+    /// judged between the two hosts.
+    pub(crate) fn connect_to(&self, from: IpAddr, to: SocketAddr) -> Connect {
+        if !self.blocked_ports.is_empty() && self.blocked_ports.contains(&to) {
+            return Connect::Cut;
+        }
+        self.connect(from, to.ip())
+    }
+
     /// A connection opened by `from` toward `to`.
     pub(crate) fn connect(&self, from: IpAddr, to: IpAddr) -> Connect {
         // A TCP handshake needs both directions.
@@ -146,11 +160,15 @@ impl EnvState {
         self.cut.clear();
         self.no_connect.clear();
         self.link_delay.clear();
+        self.blocked_ports.clear();
     }
 
     /// Whether any link fault is in force (what [`Self::heal_links`] would remove).
     pub fn has_link_faults(&self) -> bool {
-        !self.cut.is_empty() || !self.no_connect.is_empty() || !self.link_delay.is_empty()
+        !self.cut.is_empty()
+            || !self.no_connect.is_empty()
+            || !self.link_delay.is_empty()
+            || !self.blocked_ports.is_empty()
     }
 }
 

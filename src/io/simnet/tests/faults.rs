@@ -172,3 +172,72 @@ fn a_link_delay_adds_to_every_message_on_that_direction_until_cleared() {
         assert!(w.env.state().link_delay.is_empty());
     });
 }
+
+/// A second port of a process (a server's JRaft port) answers on its own; a blocked port drops
+/// connects to it alone, the process's own calls out still work, and a crash closes every port.
+#[test]
+fn a_blocked_port_drops_connects_to_it_alone_and_a_crash_closes_every_port() {
+    run(1, || async {
+        let w = World::new();
+        let (s, c) = (w.node(1, Duration::ZERO), w.node(2, Duration::ZERO));
+        let log = s.log.clone();
+        let t0 = w.t0;
+        // The inbox holds its handler weakly, as a server's ports hold the server: keep it.
+        let _handler = s
+            .run(move |net| async move {
+                let echo = Arc::new(Echo {
+                    log,
+                    delay: Duration::ZERO,
+                    t0,
+                });
+                net.serve_port(7848, echo.clone());
+                echo
+            })
+            .await
+            .unwrap();
+        let raft = SocketAddr::new(s.ip(), 7848);
+        let (http, c_addr) = (s.addr, c.addr);
+        let (res, took) = c
+            .run(move |net| async move { call(&net, raft).await })
+            .await
+            .unwrap();
+        assert_eq!(res, Ok(Response::ok()));
+        assert_at(took, ONE_WAY * 2);
+        w.env.block_port(raft, true);
+        let (res, took) = c
+            .run(move |net| async move { call(&net, raft).await })
+            .await
+            .unwrap();
+        assert_eq!(res, Err(NetError::ConnectTimeout));
+        assert_at(took, CONNECT);
+        let (res, _) = c
+            .run(move |net| async move { call(&net, http).await })
+            .await
+            .unwrap();
+        assert_eq!(res, Ok(Response::ok()), "the HTTP port still answers");
+        let (res, _) = s
+            .run(move |net| async move { call(&net, c_addr).await })
+            .await
+            .unwrap();
+        assert_eq!(
+            res,
+            Ok(Response::ok()),
+            "the blocked host's own calls out work"
+        );
+        assert!(w.env.state().has_link_faults());
+        w.env.heal_links();
+        let (res, _) = c
+            .run(move |net| async move { call(&net, raft).await })
+            .await
+            .unwrap();
+        assert_eq!(res, Ok(Response::ok()), "a heal unblocks it");
+        w.crash(&s);
+        for dst in [raft, http] {
+            let (res, _) = c
+                .run(move |net| async move { call(&net, dst).await })
+                .await
+                .unwrap();
+            assert_eq!(res, Err(NetError::Refused), "{dst} after the crash");
+        }
+    });
+}

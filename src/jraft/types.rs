@@ -1,6 +1,7 @@
 //! The values the JRaft core exchanges with its driver: messages, log entries, statuses,
 //! events and the [`Ready`] batch.
 
+use serde::{Deserialize, Serialize};
 use std::fmt;
 
 /// A member of the group: its index in the configured member list, in cluster order.
@@ -8,7 +9,7 @@ pub type Id = usize;
 
 /// A node's role (sofa-jraft `State`; the transferring, error and shutdown states are not
 /// modelled).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 pub enum Role {
     Follower,
     Candidate,
@@ -42,7 +43,7 @@ impl fmt::Display for Role {
 }
 
 /// The sofa-jraft `RaftError` codes this core produces.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Code {
     /// `-1`: a status built from a bare code, as `ReadOnlyServiceImpl` does for a failed
     /// read-index round.
@@ -75,7 +76,7 @@ impl fmt::Display for Code {
 
 /// A sofa-jraft `Status`: a code and the exact message text. `Display` prints the message
 /// alone, which is what Nacos puts in its own error texts (spec §J7.1).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Status {
     pub code: Code,
     pub msg: String,
@@ -103,7 +104,7 @@ pub type ProposeError = Status;
 pub type ReadError = Status;
 
 /// What a log entry carries.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum Payload<C> {
     /// The configuration entry a new leader appends in its term (spec §J5.4). The voter set is
     /// fixed, so it carries nothing.
@@ -113,7 +114,7 @@ pub enum Payload<C> {
 }
 
 /// One log entry.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Entry<C> {
     pub index: u64,
     pub term: u64,
@@ -122,7 +123,7 @@ pub struct Entry<C> {
 
 /// Which replicator path sent an AppendEntries; the follower echoes it so the leader can route
 /// the response (sofa-jraft keeps this in the RPC closure).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum AppendKind {
     /// A periodic heartbeat (`sendEmptyEntries(true)`), no entries.
     Heartbeat,
@@ -135,7 +136,7 @@ pub enum AppendKind {
 }
 
 /// An AppendEntries request.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct AppendReq<C> {
     pub term: u64,
     pub prev_log_index: u64,
@@ -149,7 +150,7 @@ pub struct AppendReq<C> {
 
 /// An AppendEntries response. `req_term`, `kind` and `seq` echo the request so the leader can
 /// route it (sofa-jraft keeps them in the RPC closure).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AppendResp {
     pub req_term: u64,
     pub term: u64,
@@ -161,7 +162,7 @@ pub struct AppendResp {
 }
 
 /// A message between two members.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum Msg<C> {
     /// `RequestVoteRequest` with `preVote = true`; `term` is the sender's term + 1.
     PreVote {
@@ -201,7 +202,7 @@ pub enum Msg<C> {
 }
 
 /// The persistent part of a node's state (sofa-jraft `raft_meta`, spec §J10.1).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct HardState {
     pub term: u64,
     pub voted_for: Option<Id>,
