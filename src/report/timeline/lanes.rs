@@ -2,6 +2,7 @@
 //! replication and push marks; per client its views and calls; fault shades, failed-check
 //! overlays, anomaly points, and the legend that names every colour used here.
 
+use super::scale::{GUT, PW, W};
 use super::svg::*;
 use super::*;
 use std::collections::BTreeMap;

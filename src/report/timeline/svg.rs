@@ -3,14 +3,11 @@
 //! and a legend. Quiet stretches of the run are squeezed (`scale.rs`) so the width goes to the
 //! seconds where things happen.
 
-use super::scale::{Scale, GAP_PX};
+use super::scale::{Scale, GAP_PX, GUT, PW, W};
 use super::*;
 use crate::report::Outcome;
 use std::fmt::Write as _;
 
-pub(super) const W: f64 = 1560.0;
-pub(super) const GUT: f64 = 200.0;
-pub(super) const PW: f64 = W - GUT - 14.0;
 pub(super) const BUCKET_PX: f64 = 3.0;
 pub(super) const ROW_H: f64 = 9.0;
 
