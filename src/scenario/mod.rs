@@ -8,6 +8,7 @@ mod bench;
 mod chaos;
 pub mod types;
 
+mod ctx;
 mod expects;
 mod fields;
 mod parse;

@@ -1,7 +1,7 @@
 //! `[[step]]` tables: one client action or one fault at a time.
 
+use super::ctx::{Ctx, Want};
 use super::fields::{fail, Field, Table, R};
-use super::parse::{Ctx, Want};
 use super::tree::{Node, Val};
 use super::types::*;
 use std::collections::BTreeMap;
