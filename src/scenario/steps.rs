@@ -1,7 +1,7 @@
 //! `[[step]]` tables: one client action or one fault at a time.
 
 use super::ctx::{Ctx, Want};
-use super::fields::{fail, Field, Table, R};
+use super::fields::{clusters, fail, name_str, sub_table, Field, Table, R};
 use super::tree::{Node, Val};
 use super::types::*;
 use std::collections::BTreeMap;
@@ -158,28 +158,6 @@ fn client_op(action: &Field) -> R<ClientOp> {
         "delete_service" => ClientOp::DeleteService(service_meta(action, false)?.0),
         other => return fail(action.key.at(), format!("`{other}` is not a client action")),
     })
-}
-
-fn sub_table<'a>(f: &Field<'a>, example: &str) -> R<Table<'a>> {
-    Table::of(
-        f.node,
-        &f.label,
-        format!("`{}`", f.label),
-        &f.label,
-        example,
-    )
-}
-
-/// Service, group and cluster names: non-empty strings without surrounding spaces.
-pub(crate) fn name_str(f: &Field) -> R<String> {
-    let s = f.nonempty_str()?;
-    if s.trim() != s {
-        return fail(
-            f.at(),
-            format!("`{}`: {s:?} has leading or trailing spaces", f.label),
-        );
-    }
-    Ok(s.to_owned())
 }
 
 fn instance(f: &Field) -> R<InstanceSpec> {
@@ -346,21 +324,6 @@ fn service_meta(f: &Field, with_threshold: bool) -> R<(ServiceRef, f32)> {
         },
         threshold,
     ))
-}
-
-pub(crate) fn clusters(f: &Field) -> R<Vec<String>> {
-    let items = f.strings("a list of cluster names such as [\"DEFAULT\"]")?;
-    let mut out: Vec<String> = Vec::new();
-    for (name, node) in items {
-        if out.iter().any(|c| c == name) {
-            return fail(
-                node.at(),
-                format!("`{}`: `{name}` is listed twice", f.label),
-            );
-        }
-        out.push(name.to_owned());
-    }
-    Ok(out)
 }
 
 fn fault(ctx: &Ctx, f: &Field) -> R<Fault> {
