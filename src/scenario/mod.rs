@@ -10,6 +10,7 @@ pub mod types;
 
 mod ctx;
 mod expects;
+mod fault_steps;
 mod fields;
 mod parse;
 mod setup;

@@ -39,8 +39,9 @@
 //!
 //! The file is read into a tree of values that keep their source positions (`tree.rs`) and
 //! then walked by hand, so every message can say what was expected and point at the key or
-//! value at fault. Steps and expectations are in `steps.rs` and `expects.rs`, the cluster,
-//! clients and config in `setup.rs`.
+//! value at fault. Steps and expectations are in `steps.rs` (faults in `fault_steps.rs`) and
+//! `expects.rs`, the cluster, clients and config in `setup.rs`; all of them read names and
+//! times against a `ctx.rs` context and values with `fields.rs`.
 //!
 //! Positions: `Step::line` and `Expect::*::line` are the 1-based line of the `[[step]]` /
 //! `[[expect]]` header (of the inline table's `{` when written inline). Errors about a value
