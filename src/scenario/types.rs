@@ -110,6 +110,13 @@ pub struct ServiceRef {
     pub clusters: Vec<String>,
 }
 
+impl ServiceRef {
+    /// The service's grouped name, `group@@service` (spec §1).
+    pub fn grouped(&self) -> String {
+        crate::model::keys::grouped_name(&self.group, &self.service)
+    }
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct InstanceSpec {
     pub service: String,
