@@ -16,6 +16,8 @@ pub mod check;
 pub mod client;
 pub mod config;
 pub mod io;
+#[cfg(test)]
+mod layering;
 pub mod model;
 pub mod report;
 pub mod scenario;
