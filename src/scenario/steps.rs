@@ -141,7 +141,7 @@ fn client_op(action: &Field) -> R<ClientOp> {
     })
 }
 
-fn instance(f: &Field) -> R<InstanceSpec> {
+fn instance(f: &Field) -> R<Registration> {
     let t = sub_table(f, INSTANCE_EXAMPLE)?;
     t.check_keys(INSTANCE_KEYS, |_| None)?;
     let service = name_str(&t.require("service", "service = \"orders\"")?)?;
@@ -183,7 +183,7 @@ fn instance(f: &Field) -> R<InstanceSpec> {
         None => BTreeMap::new(),
         Some(m) => metadata(&m)?,
     };
-    Ok(InstanceSpec {
+    Ok(Registration {
         service,
         group,
         ip: ip.to_owned(),

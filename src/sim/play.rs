@@ -5,8 +5,7 @@
 use super::observe::start_sampler;
 use super::world::World;
 use crate::check::Samples;
-use crate::client::{NamingClient, Registration};
-use crate::model::keys;
+use crate::client::NamingClient;
 use crate::scenario::{Action, ClientOp, Scenario};
 use crate::trace::{emit, CallResult, Ev};
 use std::sync::{Arc, Mutex};
@@ -83,7 +82,7 @@ fn op_name(op: &ClientOp) -> &'static str {
 
 fn op_service(op: &ClientOp) -> String {
     match op {
-        ClientOp::Register(i) | ClientOp::Deregister(i) => keys::grouped_name(&i.group, &i.service),
+        ClientOp::Register(i) | ClientOp::Deregister(i) => i.grouped(),
         ClientOp::Subscribe(r)
         | ClientOp::Unsubscribe(r)
         | ClientOp::GetAllInstances(r)
@@ -107,24 +106,13 @@ fn error(e: crate::client::NacosError) -> CallResult {
 }
 
 async fn run_op(client: &Arc<NamingClient>, op: &ClientOp) -> CallResult {
-    let reg = |i: &crate::scenario::InstanceSpec| Registration {
-        service: i.service.clone(),
-        group: i.group.clone(),
-        ip: i.ip.clone(),
-        port: i.port,
-        cluster: i.cluster.clone(),
-        weight: i.weight,
-        enabled: i.enabled,
-        ephemeral: i.ephemeral,
-        metadata: i.metadata.clone(),
-    };
     let done = |r: Result<(), crate::client::NacosError>| match r {
         Ok(()) => CallResult::Ok,
         Err(e) => error(e),
     };
     match op {
-        ClientOp::Register(i) => done(client.register_instance(&reg(i)).await),
-        ClientOp::Deregister(i) => done(client.deregister_instance(&reg(i)).await),
+        ClientOp::Register(i) => done(client.register_instance(i).await),
+        ClientOp::Deregister(i) => done(client.deregister_instance(i).await),
         ClientOp::Subscribe(r) => {
             list(&client.subscribe(&r.grouped(), &r.clusters.join(",")).await)
         }
