@@ -8,8 +8,10 @@ use std::time::Duration;
 /// may use the system under test's types; not the other way round).
 pub use crate::client::Registration;
 
-pub const DEFAULT_GROUP: &str = "DEFAULT_GROUP";
-pub const DEFAULT_CLUSTER: &str = "DEFAULT";
+/// A step or expectation without `group` or `cluster` means Nacos's defaults (spec §1).
+pub use crate::model::instance::DEFAULT_CLUSTER;
+pub use crate::model::keys::DEFAULT_GROUP;
+
 /// The link latency of a scenario's network until a `latency` fault changes it (madsim's
 /// default, which the transport used to go through): each message draws from this range.
 pub const DEFAULT_LATENCY: std::ops::Range<Duration> =
