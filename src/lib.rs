@@ -17,6 +17,8 @@ pub mod client;
 pub mod config;
 pub mod io;
 pub mod jraft;
+#[cfg(test)]
+mod layering;
 pub mod model;
 pub mod report;
 pub mod scenario;

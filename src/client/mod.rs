@@ -15,7 +15,8 @@ use std::sync::{Arc, Mutex};
 pub use host::ServiceInfo;
 pub use proxy::NacosError;
 
-/// An instance as the application registers it.
+/// An instance as the application registers it; a scenario's `register` and `deregister`
+/// steps hold one too.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Registration {
     pub service: String,

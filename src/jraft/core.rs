@@ -4,80 +4,17 @@
 
 use super::log::RaftLog;
 use super::read::{Origin, Reads};
-use super::replication::Replicator;
 use super::timing::Timing;
 use super::types::{
     Apply, Code, Event, HardState, Id, Msg, Payload, Persisted, ProposeError, ReadError, Ready,
     Role, Status,
 };
+use super::{Core, Timer, FIRING};
 use rand_chacha::rand_core::{RngCore, SeedableRng};
 use rand_chacha::ChaCha8Rng;
+
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Debug;
-
-/// A repeating timer that is firing right now: its handler may stop it (None) or re-arm it
-/// (a real time); otherwise it is re-armed after the handler (sofa-jraft `RepeatedTimer.run`).
-pub(super) const FIRING: u64 = u64::MAX;
-
-/// Every timer a node can have armed, in the order timers due at the same time fire.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub(super) enum Timer {
-    Election,
-    Vote,
-    StepDown,
-    /// A replicator's data or probe RPC timed out.
-    Rpc(Id),
-    /// A replicator's heartbeat RPC timed out.
-    HeartbeatRpc(Id),
-    /// A replicator's next heartbeat is due.
-    Heartbeat(Id),
-    /// A replicator blocked after a failed RPC may probe again.
-    Block(Id),
-    /// A read-index heartbeat round times out.
-    ReadRound(u64),
-    /// A read-index request forwarded to the leader times out.
-    Forward(u64),
-}
-
-/// One member of a JRaft group (sofa-jraft `NodeImpl`), over commands of type `C`.
-pub struct Core<C> {
-    pub(super) me: Id,
-    pub(super) n: usize,
-    pub(super) timing: Timing,
-    pub(super) rng: ChaCha8Rng,
-    /// The latest time the driver gave.
-    pub(super) now: u64,
-
-    pub(super) role: Role,
-    pub(super) term: u64,
-    pub(super) voted_for: Option<Id>,
-    pub(super) leader: Option<Id>,
-    /// sofa-jraft `lastLeaderTimestamp`: a follower's last contact with a valid leader (and the
-    /// time of its last step-down); a leader's start of its lease (spec §J5.1, §J5.2, §J5.5).
-    pub(super) last_leader_ts: u64,
-
-    pub(super) log: RaftLog<C>,
-    pub(super) commit: u64,
-    pub(super) applied: u64,
-
-    pub(super) election_due: Option<u64>,
-    pub(super) vote_due: Option<u64>,
-    pub(super) step_down_due: Option<u64>,
-    pub(super) prevote_granted: BTreeSet<Id>,
-    pub(super) vote_granted: BTreeSet<Id>,
-
-    /// Leader only: one replicator per peer.
-    pub(super) replicators: BTreeMap<Id, Replicator>,
-    /// Leader only: the index of this term's configuration entry until it applies.
-    pub(super) conf_index: Option<u64>,
-    /// Leader only: proposal id by log index, until applied or failed.
-    pub(super) pending: BTreeMap<u64, u64>,
-    pub(super) reads: Reads,
-    /// Number of the last request sent (AppendEntries), to route responses.
-    pub(super) seq: u64,
-
-    pub(super) ready: Ready<C>,
-}
 
 impl<C: Clone + Debug + PartialEq> Core<C> {
     /// A node booting on an empty disk: FOLLOWER at term 0 (spec §J3, §J5.1). `me` indexes the

@@ -1,7 +1,7 @@
 //! Pre-vote, election, becoming leader and the leader's lease check (spec §J5).
 
-use super::core::Core;
 use super::types::{Code, Event, Id, Msg, Payload, Role, Status};
+use super::Core;
 use std::fmt::Debug;
 
 /// How sofa-jraft prints a possibly empty peer id in its status texts.

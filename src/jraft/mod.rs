@@ -39,7 +39,6 @@ mod replication;
 mod timing;
 mod types;
 
-pub use self::core::Core;
 pub use self::log::RaftLog;
 pub use self::timing::Timing;
 pub use self::types::{
@@ -49,3 +48,76 @@ pub use self::types::{
 
 #[cfg(test)]
 mod tests;
+
+use self::read::Reads;
+use self::replication::Replicator;
+use rand_chacha::ChaCha8Rng;
+use std::collections::{BTreeMap, BTreeSet};
+
+// The node's state is defined here, in the module's root: `core.rs` (the driver API and the
+// rules every role shares), `election.rs`, `replication.rs` and `read.rs` each give it the
+// methods of one job, and none of them refers to another's file for the type.
+
+/// A repeating timer that is firing right now: its handler may stop it (None) or re-arm it
+/// (a real time); otherwise it is re-armed after the handler (sofa-jraft `RepeatedTimer.run`).
+const FIRING: u64 = u64::MAX;
+
+/// Every timer a node can have armed, in the order timers due at the same time fire.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Timer {
+    Election,
+    Vote,
+    StepDown,
+    /// A replicator's data or probe RPC timed out.
+    Rpc(Id),
+    /// A replicator's heartbeat RPC timed out.
+    HeartbeatRpc(Id),
+    /// A replicator's next heartbeat is due.
+    Heartbeat(Id),
+    /// A replicator blocked after a failed RPC may probe again.
+    Block(Id),
+    /// A read-index heartbeat round times out.
+    ReadRound(u64),
+    /// A read-index request forwarded to the leader times out.
+    Forward(u64),
+}
+
+/// One member of a JRaft group (sofa-jraft `NodeImpl`), over commands of type `C`.
+pub struct Core<C> {
+    me: Id,
+    n: usize,
+    timing: Timing,
+    rng: ChaCha8Rng,
+    /// The latest time the driver gave.
+    now: u64,
+
+    role: Role,
+    term: u64,
+    voted_for: Option<Id>,
+    leader: Option<Id>,
+    /// sofa-jraft `lastLeaderTimestamp`: a follower's last contact with a valid leader (and the
+    /// time of its last step-down); a leader's start of its lease (spec §J5.1, §J5.2, §J5.5).
+    last_leader_ts: u64,
+
+    log: RaftLog<C>,
+    commit: u64,
+    applied: u64,
+
+    election_due: Option<u64>,
+    vote_due: Option<u64>,
+    step_down_due: Option<u64>,
+    prevote_granted: BTreeSet<Id>,
+    vote_granted: BTreeSet<Id>,
+
+    /// Leader only: one replicator per peer.
+    replicators: BTreeMap<Id, Replicator>,
+    /// Leader only: the index of this term's configuration entry until it applies.
+    conf_index: Option<u64>,
+    /// Leader only: proposal id by log index, until applied or failed.
+    pending: BTreeMap<u64, u64>,
+    reads: Reads,
+    /// Number of the last request sent (AppendEntries), to route responses.
+    seq: u64,
+
+    ready: Ready<C>,
+}

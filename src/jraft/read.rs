@@ -2,8 +2,8 @@
 //! `readFollower`, `ReadIndexHeartbeatResponseClosure` and `ReadOnlyServiceImpl`'s wait for
 //! the apply.
 
-use super::core::Core;
 use super::types::{AppendKind, AppendResp, Code, Id, Msg, Role, Status};
+use super::Core;
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Debug;
 

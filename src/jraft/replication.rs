@@ -1,8 +1,8 @@
 //! Log replication (spec §J5.4, §J8): the leader's replicators (sofa-jraft `Replicator`), the
 //! follower's AppendEntries handling and the commit rule.
 
-use super::core::Core;
 use super::types::{AppendKind, AppendReq, AppendResp, Code, Entry, Id, Msg, Payload, Status};
+use super::Core;
 use std::fmt::Debug;
 
 /// sofa-jraft `RaftOptions.maxEntriesSize`: at most this many entries per AppendEntries.

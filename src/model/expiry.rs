@@ -1,4 +1,5 @@
-//! Expiry rules of `ClientBeatCheckTask` (spec §8), as pure predicates. The
+//! Expiry rules of `ClientBeatCheckTask` (spec §8): [`beat_verdict`] decides
+//! what one run does to one instance; `server/health.rs` applies it. The
 //! caller decides ownership and whether health checks are enabled (step 1),
 //! and carries out the consequences (push, event, async DELETE).
 
@@ -11,7 +12,7 @@ pub const DEFAULT_IP_DELETE_TIMEOUT: Millis = 30000;
 /// spec §8 step 2: an ephemeral, unmarked, healthy instance whose last beat
 /// is strictly more than its timeout ago (metadata
 /// `preserved.heart.beat.timeout`, else `default_timeout`) becomes unhealthy.
-pub fn should_mark_unhealthy(i: &Instance, now: Millis, default_timeout: Millis) -> bool {
+fn should_mark_unhealthy(i: &Instance, now: Millis, default_timeout: Millis) -> bool {
     i.ephemeral
         && !i.marked
         && i.healthy
@@ -21,7 +22,7 @@ pub fn should_mark_unhealthy(i: &Instance, now: Millis, default_timeout: Millis)
 /// spec §8 step 4: an ephemeral, unmarked instance whose last beat is strictly
 /// more than its delete timeout ago (metadata `preserved.ip.delete.timeout`,
 /// else `default_delete_timeout`) is deleted, healthy or not.
-pub fn should_delete(i: &Instance, now: Millis, default_delete_timeout: Millis) -> bool {
+fn should_delete(i: &Instance, now: Millis, default_delete_timeout: Millis) -> bool {
     i.ephemeral && !i.marked && now - i.last_beat > i.ip_delete_timeout(default_delete_timeout)
 }
 
@@ -36,6 +37,24 @@ pub enum BeatVerdict {
     Delete,
     /// Both in the same run: step 2 marks it, then step 4 deletes it.
     MarkUnhealthyAndDelete,
+}
+
+impl BeatVerdict {
+    /// Step 2: set unhealthy (and push, and publish the timeout event).
+    pub fn marks_unhealthy(self) -> bool {
+        matches!(
+            self,
+            BeatVerdict::MarkUnhealthy | BeatVerdict::MarkUnhealthyAndDelete
+        )
+    }
+
+    /// Step 4: send the DELETE.
+    pub fn deletes(self) -> bool {
+        matches!(
+            self,
+            BeatVerdict::Delete | BeatVerdict::MarkUnhealthyAndDelete
+        )
+    }
 }
 
 /// spec §8 steps 2–4 for one instance. Both predicates see the state at the
@@ -148,5 +167,32 @@ mod tests {
             beat_verdict(&i, NOW, 15000, 30000, true),
             BeatVerdict::Fresh
         );
+    }
+
+    #[test]
+    fn per_instance_delete_timeout() {
+        // spec §8 step 4 with `preserved.ip.delete.timeout` = 10 ms: deleted 1 s after its last
+        // beat, long before the default 30 s; already unhealthy, so only the delete is left.
+        let mut i = inst(NOW - 1000);
+        i.healthy = false;
+        i.metadata
+            .insert(META_IP_DELETE_TIMEOUT.into(), "10".into());
+        assert_eq!(
+            beat_verdict(&i, NOW, 15000, 30000, true),
+            BeatVerdict::Delete
+        );
+        assert_eq!(
+            beat_verdict(&i, NOW, 15000, 30000, false),
+            BeatVerdict::Fresh
+        );
+    }
+
+    #[test]
+    fn what_each_verdict_does() {
+        let does = |v: BeatVerdict| (v.marks_unhealthy(), v.deletes());
+        assert_eq!(does(BeatVerdict::Fresh), (false, false));
+        assert_eq!(does(BeatVerdict::MarkUnhealthy), (true, false));
+        assert_eq!(does(BeatVerdict::Delete), (false, true));
+        assert_eq!(does(BeatVerdict::MarkUnhealthyAndDelete), (true, true));
     }
 }

@@ -6,6 +6,7 @@
 pub mod checksum;
 pub mod expiry;
 pub mod instance;
+pub mod ip_update;
 pub mod javafmt;
 pub mod keys;
 pub mod raft;

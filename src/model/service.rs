@@ -1,11 +1,13 @@
-//! Service and cluster (spec §1) and applying an instance-list change
-//! (spec §6 "Applying a change": `Service.onChange` → `Cluster.updateIps`).
+//! Service and cluster (spec §1), the service checksum (spec §2, `Service.recalculateChecksum`)
+//! and applying an instance-list change (spec §6 "Applying a change": `Service.onChange` →
+//! `Cluster.updateIps`).
 
-use super::checksum::service_checksum;
-use super::instance::{clamp_weight, Instance, Millis, DEFAULT_CLUSTER};
+use super::checksum::{java_hashmap_order, md5_hex, sorted_by_java_string};
+use super::instance::{clamp_weight, java_double, java_float, Instance, Millis, DEFAULT_CLUSTER};
 use super::keys::{split_grouped, DEFAULT_GROUP};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
+use std::fmt::Write;
 
 /// spec §1 Cluster: `defCkport` 80, `defIPPort` 80, `useIPPort4Check` true,
 /// `sitegroup` "", health checker TCP (implicit).
@@ -106,7 +108,7 @@ impl UpdateDiff {
 }
 
 /// spec §1 Service. `clusters` is keyed by name; the Java HashMap order that
-/// the checksum needs is derived in `checksum.rs`.
+/// the checksum needs is derived by `checksum::java_hashmap_order`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Service {
     /// Grouped name, `group@@name`.
@@ -230,6 +232,68 @@ impl Service {
         self.recalculate_checksum();
         diff
     }
+}
+
+/// spec §2 `Service.recalculateChecksum`: the service JSON, then every
+/// instance sorted by `toString` as `{ip}:{port}_{weight}_{healthy}_{clusterName},`.
+/// Includes `healthy`; excludes `enabled`, metadata and `lastBeat`.
+pub fn service_checksum(svc: &Service) -> String {
+    let mut text = service_string(svc);
+    for i in sorted_by_java_string(svc.all_instances()) {
+        let _ = write!(
+            text,
+            "{}:{}_{}_{}_{},",
+            i.ip,
+            i.port,
+            java_double(i.weight),
+            i.healthy,
+            i.cluster_name
+        );
+    }
+    md5_hex(&text)
+}
+
+/// spec §2 `getServiceString()`: compact JSON of a Java HashMap with key order
+/// `invalidIPCount, name, ipCount, owners, protectThreshold, clusters, token`.
+/// The model has no token, which is null by default and then omitted.
+/// `owners` is always empty in the simulator.
+fn service_string(svc: &Service) -> String {
+    let all = svc.all_instances();
+    let invalid = all.iter().filter(|i| !i.healthy).count();
+    let mut out = format!(
+        "{{\"invalidIPCount\":{},\"name\":{},\"ipCount\":{},\"owners\":[],\"protectThreshold\":{},\"clusters\":[",
+        invalid,
+        json_str(&svc.name),
+        all.len(),
+        java_float(svc.protect_threshold)
+    );
+    let names: Vec<&str> = svc.clusters.keys().map(String::as_str).collect();
+    for (n, name) in java_hashmap_order(&names).into_iter().enumerate() {
+        if n > 0 {
+            out.push(',');
+        }
+        out.push_str(&cluster_json(&svc.clusters[name]));
+    }
+    out.push_str("]}");
+    out
+}
+
+/// spec §2: one cluster object, keys
+/// `healthChecker, defIPPort, defCkport, name, useIPPort4Check, sitegroup`;
+/// the health checker is always TCP (spec §1).
+fn cluster_json(c: &Cluster) -> String {
+    format!(
+        "{{\"healthChecker\":{{\"type\":\"TCP\"}},\"defIPPort\":{},\"defCkport\":{},\"name\":{},\"useIPPort4Check\":{},\"sitegroup\":{}}}",
+        c.def_ip_port,
+        c.def_ck_port,
+        json_str(&c.name),
+        c.use_ip_port_for_check,
+        json_str(&c.sitegroup)
+    )
+}
+
+fn json_str(s: &str) -> String {
+    serde_json::to_string(s).unwrap_or_else(|_| format!("\"{s}\""))
 }
 
 #[cfg(test)]
@@ -390,5 +454,48 @@ mod tests {
         let names: Vec<&String> = m.keys().collect();
         assert_eq!(names[..4], ["0", "1", "10", "11"]);
         assert_eq!(names[31], "9");
+    }
+
+    #[test]
+    fn service_checksum_golden_values() {
+        // spec §2: ServiceTest empty-service checksum, name as given
+        let svc = Service::new("public", "test-service");
+        assert_eq!(svc.checksum, "394c845e1160bb880e7f26fb2149ed6d");
+        assert_eq!(service_checksum(&svc), "394c845e1160bb880e7f26fb2149ed6d");
+
+        // spec §2 derived value: one DEFAULT cluster holding 10.0.0.1:8080
+        let mut svc = Service::new("public", "DEFAULT_GROUP@@demo");
+        let i = Instance::new("10.0.0.1", 8080, "DEFAULT", "DEFAULT_GROUP@@demo", 5);
+        svc.update_ips(vec![i], true, 5);
+        assert_eq!(svc.checksum, "628bddb3cb3d6655e909c5a15d2b07df");
+    }
+
+    #[test]
+    fn service_checksum_inputs() {
+        let mut svc = Service::new("public", "DEFAULT_GROUP@@demo");
+        let i = Instance::new("10.0.0.1", 8080, "DEFAULT", "DEFAULT_GROUP@@demo", 5);
+        svc.update_ips(vec![i], true, 5);
+        let base = service_checksum(&svc);
+        // metadata, enabled and lastBeat are not inputs
+        for inst in svc
+            .clusters
+            .get_mut("DEFAULT")
+            .unwrap()
+            .ephemeral
+            .iter_mut()
+        {
+            inst.enabled = false;
+            inst.last_beat = 1234;
+            inst.metadata.insert("k".into(), "v".into());
+        }
+        assert_eq!(service_checksum(&svc), base);
+        // healthy is
+        svc.clusters.get_mut("DEFAULT").unwrap().ephemeral[0].healthy = false;
+        assert_ne!(service_checksum(&svc), base);
+        // protect threshold prints as a Java float
+        svc.clusters.get_mut("DEFAULT").unwrap().ephemeral[0].healthy = true;
+        svc.protect_threshold = 0.8;
+        let want = "{\"invalidIPCount\":0,\"name\":\"DEFAULT_GROUP@@demo\",\"ipCount\":1,\"owners\":[],\"protectThreshold\":0.8,\"clusters\":[{\"healthChecker\":{\"type\":\"TCP\"},\"defIPPort\":80,\"defCkport\":80,\"name\":\"DEFAULT\",\"useIPPort4Check\":true,\"sitegroup\":\"\"}]}10.0.0.1:8080_1.0_true_DEFAULT,";
+        assert_eq!(service_checksum(&svc), md5_hex(want));
     }
 }

@@ -43,7 +43,7 @@ pub fn bench_scenario(shape: BenchShape, duration: Duration, seed: u64) -> Scena
             at: Duration::from_millis(1 + (i as u64 * 1000) / shape.instances as u64),
             action: Action::Client {
                 client: format!("p{}", i % clients + 1),
-                op: ClientOp::Register(InstanceSpec {
+                op: ClientOp::Register(Registration {
                     service: service(i % services).service,
                     group: DEFAULT_GROUP.into(),
                     ip: format!("10.2.{}.{}", i / 250, i % 250 + 1),

@@ -1,8 +1,7 @@
 //! `[[expect]]` tables: a view that must match, or an event that must (or must not) happen.
 
-use super::fields::{as_nonempty_str, fail, or_list, suggest, Field, Table, R};
-use super::parse::{Ctx, Known, Want};
-use super::steps::{clusters, name_str};
+use super::ctx::{Ctx, Known, Want};
+use super::fields::{as_nonempty_str, clusters, fail, name_str, or_list, suggest, Field, Table, R};
 use super::tree::Node;
 use super::tree::Val;
 use super::types::*;

@@ -290,6 +290,45 @@ impl<'a> Table<'a> {
     }
 }
 
+/// An inline table under a key (`register = { ... }`); `example` shows one.
+pub(crate) fn sub_table<'a>(f: &Field<'a>, example: &str) -> R<Table<'a>> {
+    Table::of(
+        f.node,
+        &f.label,
+        format!("`{}`", f.label),
+        &f.label,
+        example,
+    )
+}
+
+/// Service, group and cluster names: non-empty strings without surrounding spaces.
+pub(crate) fn name_str(f: &Field) -> R<String> {
+    let s = f.nonempty_str()?;
+    if s.trim() != s {
+        return fail(
+            f.at(),
+            format!("`{}`: {s:?} has leading or trailing spaces", f.label),
+        );
+    }
+    Ok(s.to_owned())
+}
+
+/// A list of distinct cluster names.
+pub(crate) fn clusters(f: &Field) -> R<Vec<String>> {
+    let items = f.strings("a list of cluster names such as [\"DEFAULT\"]")?;
+    let mut out: Vec<String> = Vec::new();
+    for (name, node) in items {
+        if out.iter().any(|c| c == name) {
+            return fail(
+                node.at(),
+                format!("`{}`: `{name}` is listed twice", f.label),
+            );
+        }
+        out.push(name.to_owned());
+    }
+    Ok(out)
+}
+
 /// `head` + ": did you mean `x`?" when a candidate is close, else `head` + ": {otherwise} a, b, c".
 pub(crate) fn with_suggestion<'c>(
     head: String,

@@ -8,7 +8,9 @@ mod bench;
 mod chaos;
 pub mod types;
 
+mod ctx;
 mod expects;
+mod fault_steps;
 mod fields;
 mod parse;
 mod setup;

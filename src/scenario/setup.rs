@@ -1,7 +1,7 @@
 //! The cast and the settings: `[cluster]`, `[[client]]` and `[config]`.
 
+use super::ctx::{Ctx, Want};
 use super::fields::{fail, with_suggestion, Fail, Field, Table, R};
-use super::parse::{Ctx, Want};
 use super::tree::{Node, Val};
 use super::types::*;
 use crate::config::{Config, Kind, Value};

@@ -4,8 +4,14 @@ use crate::config::Config;
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
-pub const DEFAULT_GROUP: &str = "DEFAULT_GROUP";
-pub const DEFAULT_CLUSTER: &str = "DEFAULT";
+/// A register or deregister step names the instance with the client's own type (the testbed
+/// may use the system under test's types; not the other way round).
+pub use crate::client::Registration;
+
+/// A step or expectation without `group` or `cluster` means Nacos's defaults (spec §1).
+pub use crate::model::instance::DEFAULT_CLUSTER;
+pub use crate::model::keys::DEFAULT_GROUP;
+
 /// The link latency of a scenario's network until a `latency` fault changes it (madsim's
 /// default, which the transport used to go through): each message draws from this range.
 pub const DEFAULT_LATENCY: std::ops::Range<Duration> =
@@ -114,28 +120,20 @@ pub struct ServiceRef {
     pub clusters: Vec<String>,
 }
 
-#[derive(Debug, Clone, PartialEq)]
-pub struct InstanceSpec {
-    pub service: String,
-    pub group: String,
-    pub ip: String,
-    pub port: u16,
-    /// Default `DEFAULT`.
-    pub cluster: String,
-    /// Default 1.0.
-    pub weight: f64,
-    /// Default true.
-    pub enabled: bool,
-    /// Default true.
-    pub ephemeral: bool,
-    pub metadata: BTreeMap<String, String>,
+impl ServiceRef {
+    /// The service's grouped name, `group@@service` (spec §1).
+    pub fn grouped(&self) -> String {
+        crate::model::keys::grouped_name(&self.group, &self.service)
+    }
 }
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum ClientOp {
-    Register(InstanceSpec),
+    /// The instance as the client registers it; the file's defaults are group
+    /// `DEFAULT_GROUP`, cluster `DEFAULT`, weight 1.0, enabled and ephemeral.
+    Register(Registration),
     /// Only service, group, ip, port, cluster, ephemeral matter.
-    Deregister(InstanceSpec),
+    Deregister(Registration),
     Subscribe(ServiceRef),
     Unsubscribe(ServiceRef),
     GetAllInstances(ServiceRef),

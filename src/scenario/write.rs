@@ -104,7 +104,7 @@ fn inline(fields: Vec<String>) -> String {
     format!("{{ {} }}", fields.join(", "))
 }
 
-fn instance_fields(i: &InstanceSpec, full: bool) -> Vec<String> {
+fn instance_fields(i: &Registration, full: bool) -> Vec<String> {
     let mut v = vec![format!("service = {}", quoted(&i.service))];
     if i.group != DEFAULT_GROUP {
         v.push(format!("group = {}", quoted(&i.group)));

@@ -1,7 +1,7 @@
 //! Client beats and the beat-check task (spec §8).
 
 use super::Server;
-use crate::model::expiry::{should_delete, should_mark_unhealthy};
+use crate::model::expiry::beat_verdict;
 use crate::trace::{Ev, HealthReason};
 use crate::wire::{
     Api, BeatParams, Body, InstanceParams, Request, Response, CODE_OK, CODE_RESOURCE_NOT_FOUND,
@@ -160,17 +160,16 @@ fn beat_check(server: &Arc<Server>, ns: &str, grouped: &str) -> bool {
         let Some(svc) = st.services.get_mut(&(ns.to_string(), grouped.to_string())) else {
             return false;
         };
+        // spec §8 steps 2-4 over the ephemeral instances (`allIPs(true)`), the verdict taken
+        // from each one's state at the start of the run (model/expiry.rs).
         for c in svc.clusters.values_mut() {
             for i in c.ephemeral.iter_mut() {
-                if should_mark_unhealthy(i, now, timeout) {
+                let verdict = beat_verdict(i, now, timeout, delete_timeout, cfg.expire_instance);
+                if verdict.marks_unhealthy() {
                     i.healthy = false;
                     unhealthy.push((i.ip_port(), now - i.last_beat));
                 }
-            }
-        }
-        if cfg.expire_instance {
-            for i in svc.all_instances() {
-                if should_delete(i, now, delete_timeout) {
+                if verdict.deletes() {
                     expired.push(i.clone());
                 }
             }

@@ -2,6 +2,7 @@
 //! list (spec §8 "Register and deregister", §11, §12).
 
 use super::Server;
+use crate::model::ip_update::{update_ip_addresses, IpAction};
 use crate::model::keys::{self, ephemeral_key, persistent_key};
 use crate::model::service::UpdateDiff;
 use crate::model::{Instance, Service};
@@ -90,12 +91,6 @@ impl Cause {
     }
 }
 
-/// What an instance-list update does to the current list.
-enum Action {
-    Add(Box<Instance>),
-    Remove(Box<Instance>),
-}
-
 impl Server {
     /// Validates the common parameters of the instance endpoints (§1 names, §12 weight range).
     pub(crate) fn validate(p: &InstanceParams) -> Option<Response> {
@@ -175,7 +170,7 @@ impl Server {
             &p.namespace_id,
             &p.service_name,
             p.ephemeral,
-            Action::Add(Box::new(inst)),
+            IpAction::Add(inst),
             Cause::of(note),
         );
         Response::ok()
@@ -201,7 +196,7 @@ impl Server {
             &p.namespace_id,
             &p.service_name,
             p.ephemeral,
-            Action::Remove(Box::new(inst)),
+            IpAction::Remove(inst),
             Cause::of(note),
         );
         Response::ok()
@@ -229,53 +224,25 @@ impl Server {
         self.register_instance(p, ua, None)
     }
 
-    /// `ServiceManager.updateIpAddresses` (§8): start from the datum, copy health and lastBeat
-    /// from memory, upsert or remove by datumKey, and put the result.
+    /// `ServiceManager.updateIpAddresses` (§8), under the service lock: merge the change into
+    /// the current datum (`model::ip_update`) and put the result.
     fn update_ip_addresses(
         self: &Arc<Self>,
         ns: &str,
         grouped: &str,
         ephemeral: bool,
-        action: Action,
+        action: IpAction,
         cause: Cause,
     ) {
-        // (An add can never end with an empty list here, so Nacos's 400 for that case is moot.)
         let key = instance_key(ns, grouped, ephemeral);
         let diff = {
             let mut st = self.state.lock().unwrap();
-            let current: BTreeMap<String, Instance> = st
+            let memory: Vec<Instance> = st
                 .services
                 .get(&(ns.to_string(), grouped.to_string()))
-                .map(|s| {
-                    s.instances(ephemeral)
-                        .into_iter()
-                        .map(|i| (i.ip_port(), i))
-                        .collect()
-                })
+                .map(|s| s.instances(ephemeral))
                 .unwrap_or_default();
-            // datumKey → instance, keeping the datum's order semantics irrelevant (sorted map).
-            let mut list: BTreeMap<String, Instance> = BTreeMap::new();
-            if let Some(d) = st.datum(&key) {
-                for mut i in d {
-                    if let Some(mem) = current.get(&i.ip_port()) {
-                        i.healthy = mem.healthy;
-                        i.last_beat = mem.last_beat;
-                    }
-                    list.insert(i.datum_key(), i);
-                }
-            }
-            match action {
-                Action::Remove(i) => {
-                    list.remove(&i.datum_key());
-                }
-                Action::Add(mut i) => {
-                    if let Some(old) = list.get(&i.datum_key()) {
-                        i.instance_id = old.instance_id.clone();
-                    }
-                    list.insert(i.datum_key(), *i);
-                }
-            }
-            let new: Vec<Instance> = list.into_values().collect();
+            let new = update_ip_addresses(st.datum(&key), &memory, action);
             self.put_locked(&mut st, ns, grouped, &key, new, ephemeral)
         };
         self.after_change(ns, grouped, &diff, cause);

@@ -2,7 +2,7 @@
 //! datagram loss and latency. Network faults go into the shared [`NetEnv`](crate::io::NetEnv)
 //! the transport reads; processes are killed, restarted, paused and resumed through madsim.
 
-use super::world::World;
+use super::world::{Proc, World};
 use crate::scenario::Fault;
 use crate::trace::{emit, Ev, Groups, Names};
 use std::collections::BTreeSet;
@@ -21,7 +21,7 @@ impl World {
         let mut leader: Option<(u64, usize)> = None;
         let mut servers = vec![];
         for (i, n) in self.nodes.iter().enumerate() {
-            if let (super::world::Proc::Server(s), true) = (&n.slot, n.up) {
+            if let (Proc::Server(s), true) = (&n.slot, n.up) {
                 if let Some(server) = s.get() {
                     let (role, term, _, _) = server.raft_view();
                     servers.push(i);

@@ -3,17 +3,18 @@
 
 pub mod chaos;
 pub mod faults;
+pub mod observe;
+pub mod play;
 pub mod world;
 
-use crate::check::raft::StoreView;
-use crate::check::{self, Check, EndState, Finding, Samples};
-use crate::report::{FinalHost, Outcome};
+use crate::check::{self, Check, Finding, Samples};
+use crate::report::Outcome;
 use crate::scenario::Scenario;
 use crate::trace::{self, Log, Recorder};
+use observe::{end_state, final_views, Finals};
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
-use world::{Proc, World};
 
 /// What a run measured about itself (outside virtual time).
 #[derive(Debug, Clone, Copy)]
@@ -21,8 +22,6 @@ pub struct RunStats {
     pub wall_secs: f64,
     pub messages: u64,
 }
-
-type Finals = BTreeMap<String, Option<BTreeMap<String, Vec<FinalHost>>>>;
 
 /// What the simulation thread hands back.
 struct Finished {
@@ -49,7 +48,7 @@ pub fn run(sc: &Scenario, seed: u64) -> (Outcome, RunStats) {
                 let rt =
                     madsim::runtime::Runtime::with_seed_and_config(seed, madsim::Config::default());
                 rt.block_on(async move {
-                    let (world, samples) = world::play(&sc2).await;
+                    let (world, samples) = play::play(&sc2).await;
                     let w = world.lock().unwrap();
                     let end = end_state(&sc2, &w);
                     let always = check::always_on(&sc2.expects, &end, &log2.snapshot());
@@ -157,71 +156,4 @@ pub fn materialize(sc: &Scenario, seed: u64) -> Scenario {
     out.chaos = None;
     out.seed = seed;
     out
-}
-
-/// The end of the run as the always-on checkers see it.
-fn end_state(sc: &Scenario, w: &World) -> EndState {
-    let stores = w
-        .nodes
-        .iter()
-        .filter(|n| n.up)
-        .filter_map(|n| match &n.slot {
-            Proc::Server(s) => s.get().map(|server| {
-                let (role, term, datums, _) = server.raft_view();
-                StoreView {
-                    server: n.name.clone(),
-                    role,
-                    term,
-                    datums,
-                }
-            }),
-            Proc::Client(_) => None,
-        })
-        .collect();
-    EndState {
-        servers: sc.servers.len(),
-        registries: w.registries(),
-        stores,
-        network_whole: w.network_whole(),
-        since_last_fault: sc.duration.saturating_sub(w.last_fault.unwrap_or_default()),
-        quiet: sc.quiet,
-        end_us: sc.duration.as_micros() as u64,
-    }
-}
-
-/// Every up node's view at the end: servers' `/instance/list` views, clients' caches.
-fn final_views(w: &World) -> Finals {
-    let mut out = BTreeMap::new();
-    for n in &w.nodes {
-        let view = match &n.slot {
-            Proc::Server(s) => s.get().map(|server| {
-                server
-                    .services()
-                    .keys()
-                    .map(|(ns, g)| {
-                        let v = server.view(ns, g, &[]);
-                        (g.clone(), hosts(&v.hosts))
-                    })
-                    .collect()
-            }),
-            Proc::Client(c) => c.get().map(|client| {
-                client
-                    .cache_snapshot()
-                    .into_iter()
-                    .map(|(k, info)| (k, hosts(&info.hosts)))
-                    .collect()
-            }),
-        };
-        out.insert(n.name.clone(), if n.up { view } else { None });
-    }
-    out
-}
-
-fn hosts(h: &[crate::model::HostView]) -> Vec<FinalHost> {
-    h.iter()
-        .map(|h| FinalHost {
-            instance: h.ip_port(),
-            healthy: h.healthy,
-        })
-        .collect()
 }

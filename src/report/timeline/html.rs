@@ -1,8 +1,8 @@
 //! The HTML page around the SVG: every check with its detail, the repro command and how to read
 //! the picture.
 
+use super::canvas::esc;
 use super::render_svg;
-use super::svg::esc;
 use crate::report::Outcome;
 use std::fmt::Write as _;
 

@@ -2,10 +2,16 @@
 //! replication and push marks; per client its views and calls; fault shades, failed-check
 //! overlays, anomaly points, and the legend that names every colour used here.
 
-use super::svg::*;
+use super::canvas::{esc, fit, secs, text_w, Canvas};
+use super::scale::{GUT, PW, W};
 use super::*;
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
+
+/// Marks closer than this on a strip are drawn as one, with a count.
+const BUCKET_PX: f64 = 3.0;
+/// Height of one instance, view or mark row.
+const ROW_H: f64 = 9.0;
 
 pub(super) fn cut_color(side: usize) -> &'static str {
     [
@@ -56,7 +62,7 @@ pub(super) fn cat_name(c: Cat) -> &'static str {
 /// Marks of one category in one bucket: how many, the first and the last.
 type Bucket<'a> = (usize, &'a Mark, &'a Mark);
 
-impl Svg<'_> {
+impl Canvas<'_> {
     pub(super) fn spans(&mut self, y0: f64, h: f64, lane: &Lane) {
         // A grouped clients lane shows its members' faults as a strip at the bottom.
         let (y0, h) = if lane.grouped {

@@ -1,12 +1,14 @@
 //! The timeline picture (`nacos-sim run FILE --timeline out.html|out.svg`): one lane per node
 //! over virtual time with faults shaded, instance health bands, Raft roles, replication and
-//! push marks, anomalies and the checks. This file reads an [`Outcome`] into a [`Model`];
-//! `timeline_svg.rs` lays it out and draws it. Both are pure: the same outcome gives the same
-//! bytes (every map is a `BTreeMap`, every list keeps event order).
+//! push marks, anomalies and the checks. `model.rs` reads an [`Outcome`] into a [`Model`]
+//! (with `findings.rs`); `svg.rs` lays the page out and draws it on a `canvas.rs` surface, with
+//! `lanes.rs` for the lanes and `scale.rs` for time to x. All of it is pure: the same outcome
+//! gives the same bytes (every map is a `BTreeMap`, every list keeps event order).
 
 use crate::report::Outcome;
 use std::path::Path;
 
+mod canvas;
 mod findings;
 mod html;
 mod lanes;

@@ -2,7 +2,7 @@
 //! bands, marks, anomaly points and check windows. Event order is kept and every map is a
 //! `BTreeMap`, so the model (and the picture) is a pure function of the outcome.
 
-use super::findings::quiet_stretches;
+use super::findings::{anomaly_points, check_marks, quiet_stretches};
 use super::*;
 use crate::report::Outcome;
 use crate::trace::{Ev, Event, FieldValue, Groups, HostList, Names, NodeState, Role, Via};
@@ -28,7 +28,6 @@ pub(super) struct Builder<'a> {
     /// Open network-row spans by slot (`loss`, `latency`, `port`, `cut1`, `cut2`, ...).
     pub(super) open_net: BTreeMap<String, Span>,
     pub(super) net: Vec<Span>,
-    pub(super) anomalies: Vec<Point>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -508,7 +507,8 @@ impl<'a> Builder<'a> {
             l.shades.sort_by_key(|s| s.t0);
             l.roles.sort_by_key(|s| s.t0);
         }
-        let checks = self.checks();
+        let anomalies = anomaly_points(self.o, &self.lane_of, end);
+        let checks = check_marks(self.o, &self.lane_of, end);
         let gaps = quiet_stretches(self.o, &checks, end);
         Model {
             o: self.o,
@@ -518,7 +518,7 @@ impl<'a> Builder<'a> {
             rows,
             hidden_services,
             net: self.net,
-            anomalies: self.anomalies,
+            anomalies,
             checks,
             gaps,
         }
@@ -621,12 +621,10 @@ impl<'a> Model<'a> {
             open_role: BTreeMap::new(),
             open_net: BTreeMap::new(),
             net: vec![],
-            anomalies: vec![],
         };
         for e in &o.events {
             b.event(e);
         }
-        b.findings();
         b.finish(rows, hidden_services)
     }
 }

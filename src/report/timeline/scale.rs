@@ -1,6 +1,12 @@
-//! Virtual time to x: linear, except the quiet stretches the model found, which are squeezed.
+//! Virtual time to x: linear, except the quiet stretches the model found, which are squeezed;
+//! and the page's horizontal layout that the mapping fills.
 
-use super::svg::{GUT, PW};
+/// Page width.
+pub(super) const W: f64 = 1560.0;
+/// The left gutter (lane names, row labels): the plot starts here.
+pub(super) const GUT: f64 = 200.0;
+/// Plot width: the run's whole time span, from `GUT` to a small right margin.
+pub(super) const PW: f64 = W - GUT - 14.0;
 
 /// Width a squeezed quiet stretch gets.
 pub(super) const GAP_PX: f64 = 26.0;

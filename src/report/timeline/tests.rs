@@ -1,8 +1,7 @@
 //! Unit tests of the timeline: the text readers, the scale, and pictures of real runs checked
 //! against the coordinates the scale gives (which integration tests cannot see).
 
-use super::scale::Scale;
-use super::svg::{GUT, PW};
+use super::scale::{Scale, GUT, PW};
 use super::*;
 
 /// The repro of issue 11: a failed check with its own `name` keeps its window and its mark.

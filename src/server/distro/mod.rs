@@ -1,6 +1,8 @@
 //! Distro: ownership of services among the servers and the forwarding filter (§5), replication
-//! (§6, in `sync` and `verify`), built on the delay-task engine (`engine`).
+//! (§6, in `sync` and `verify`), built on the delay-task engine (`engine`) and the batching of
+//! due keys per target (`batch`).
 
+pub mod batch;
 pub mod engine;
 pub mod sync;
 pub mod verify;

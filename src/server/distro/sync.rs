@@ -1,7 +1,7 @@
 //! Distro replication of ephemeral instance lists (spec §6): the two-stage delay pipeline, the
 //! batch send with its retry, and the receiving side.
 
-use super::engine::DelayEngine;
+use super::batch::SyncTasks;
 use crate::model::{keys, Instance};
 use crate::server::naming::Cause;
 use crate::server::Server;
@@ -14,12 +14,9 @@ use std::sync::Arc;
 /// The Distro task engine of one server.
 #[derive(Default)]
 pub struct DistroState {
-    /// Stage (a): (datum key, target) → pending CHANGE.
-    pub single: DelayEngine<(String, SocketAddr), ()>,
-    /// Stage (b): (target, batch seq) → keys of the combined batch.
-    pub combined: DelayEngine<(SocketAddr, u64), BTreeSet<String>>,
-    /// The global combined-key sequence; bumped when a batch fills up.
-    pub seq: u64,
+    /// Stages (a) and (b) of the sync pipeline: keys waiting for their target's batch, and the
+    /// batches waiting to be sent.
+    pub tasks: SyncTasks,
     /// Sources whose checksums are being processed (the in-progress guard of §6).
     pub verifying: BTreeSet<SocketAddr>,
 }
@@ -32,8 +29,7 @@ impl Server {
         let delay = self.ctx.cfg.distro_sync_delay.as_millis() as i64;
         let mut d = self.distro.lock().unwrap();
         for t in targets {
-            d.single
-                .add((key.to_string(), t), (), delay, now, |_, new| new);
+            d.tasks.change(key, t, delay, now);
         }
     }
 
@@ -48,23 +44,8 @@ impl Server {
             loop {
                 tokio::time::sleep(cfg.delay_engine_scan).await;
                 let now = server.now();
-                let sends = {
-                    let mut d = server.distro.lock().unwrap();
-                    for ((key, target), ()) in d.single.take_due(now) {
-                        let ck = (target, d.seq);
-                        d.combined
-                            .add(ck, BTreeSet::from([key]), delay, now, |mut a, b| {
-                                a.extend(b);
-                                a
-                            });
-                        if d.combined.get(&ck).is_some_and(|p| p.task.len() >= batch) {
-                            d.seq += 1;
-                            d.combined.make_due(&ck);
-                        }
-                    }
-                    d.combined.take_due(now)
-                };
-                for ((target, _), keys) in sends {
+                let sends = server.distro.lock().unwrap().tasks.scan(now, delay, batch);
+                for (target, keys) in sends {
                     tokio::spawn(send_batch(server.clone(), target, keys));
                 }
             }
@@ -143,7 +124,7 @@ async fn send_batch(server: Arc<Server>, target: SocketAddr, keys: BTreeSet<Stri
         let retry = cfg.distro_retry_delay.as_millis() as i64;
         let mut d = server.distro.lock().unwrap();
         for k in list {
-            d.single.add((k, target), (), retry, now, |_, new| new);
+            d.tasks.change(&k, target, retry, now);
         }
     }
 }
