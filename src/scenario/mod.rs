@@ -20,6 +20,9 @@ mod write;
 mod tests;
 
 pub use bench::{bench_scenario, BenchShape};
-pub use parse::{load, parse, ScenarioError};
+pub use parse::{
+    load, parse, read_source, ScenarioError, MAX_CHAOS_FAULTS, MAX_DURATION, MAX_FILE_BYTES,
+};
+pub use setup::MAX_SERVERS;
 pub use types::*;
 pub use write::{client_op_toml, fault_toml, scenario_toml};

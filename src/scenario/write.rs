@@ -185,7 +185,12 @@ pub fn scenario_toml(sc: &Scenario, header: &str) -> String {
     }
     let _ = writeln!(s, "name = {}", quoted(&sc.name));
     let _ = writeln!(s, "about = {}", quoted(&sc.about));
-    let _ = writeln!(s, "seed = {}", sc.seed);
+    if i64::try_from(sc.seed).is_ok() {
+        let _ = writeln!(s, "seed = {}", sc.seed);
+    } else {
+        // Above i64::MAX, the largest TOML integer: the loader takes the seed as a string.
+        let _ = writeln!(s, "seed = \"{}\"", sc.seed);
+    }
     let _ = writeln!(s, "duration = {}", dur(sc.duration));
     if sc.quiet != std::time::Duration::from_secs(30) {
         let _ = writeln!(s, "quiet = {}", dur(sc.quiet));
