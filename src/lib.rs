@@ -17,6 +17,7 @@ pub mod client;
 pub mod config;
 pub mod io;
 pub mod model;
+pub mod pin;
 pub mod report;
 pub mod scenario;
 pub mod server;

@@ -20,6 +20,24 @@ pub struct Shrunk {
     pub runs: usize,
     /// One line per accepted reduction.
     pub log: Vec<String>,
+    /// The target check's detail in the original run (`term 1: s2 and s3`), to compare with the
+    /// shrunk run's: the same check can fail for another instance or term.
+    pub original_detail: String,
+}
+
+/// The detail of the failing check `name` in a run, if it failed.
+pub fn failed_detail(o: &Outcome, name: &str) -> Option<String> {
+    o.checks
+        .iter()
+        .find(|c| !c.passed && c.name == name)
+        .map(|c| c.detail.clone())
+}
+
+/// Parses a written scenario back and runs it with its own seed: what `nacos-sim run FILE`
+/// would do with the file. An error means the text does not load (a bug of the writer).
+pub fn replay(text: &str, shown: &str) -> Result<Outcome, String> {
+    let back = crate::scenario::parse(text, shown).map_err(|e| e.to_string())?;
+    Ok(crate::sim::run(&back, back.seed).0)
 }
 
 /// The size of a scenario, as the summary reports it.
@@ -98,6 +116,7 @@ pub fn shrink(
         },
         (None, Some(n)) => n.clone(),
     };
+    let original_detail = failed_detail(&first, &target).unwrap_or_default();
     let mut s = Search {
         seed,
         target,
@@ -130,6 +149,7 @@ pub fn shrink(
         target: s.target,
         runs: s.runs,
         log: s.log,
+        original_detail,
     })
 }
 
