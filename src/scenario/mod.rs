@@ -21,7 +21,8 @@ mod tests;
 
 pub use bench::{bench_scenario, BenchShape};
 pub use parse::{
-    load, parse, read_source, ScenarioError, MAX_CHAOS_FAULTS, MAX_DURATION, MAX_FILE_BYTES,
+    load, parse, parse_bytes, read_source, ScenarioError, MAX_CHAOS_FAULTS, MAX_DURATION,
+    MAX_FILE_BYTES,
 };
 pub use setup::MAX_SERVERS;
 pub use types::*;

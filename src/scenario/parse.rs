@@ -89,7 +89,11 @@ impl ScenarioError {
     /// shows the two lines before, where an unclosed bracket or quote usually is.
     pub fn snippet(&self, src: &str) -> Option<String> {
         let i = self.line.checked_sub(1)?;
-        let lines: Vec<&str> = src.lines().collect();
+        let mut lines: Vec<&str> = src.lines().collect();
+        if i == lines.len() {
+            // The end of the file, after its last line break (or an empty file).
+            lines.push("");
+        }
         lines.get(i)?;
         let before = if self.message.starts_with("invalid TOML") {
             2
@@ -189,6 +193,11 @@ pub fn read_source(path: &Path) -> Result<String, ScenarioError> {
             MAX_FILE_BYTES >> 20
         )));
     }
+    decode(bytes, &shown)
+}
+
+/// The bytes of a file as text, or an error at the first byte that is not UTF-8.
+fn decode(bytes: Vec<u8>, path: &str) -> Result<String, ScenarioError> {
     String::from_utf8(bytes).map_err(|e| {
         let bytes = e.as_bytes();
         let good = e.utf8_error().valid_up_to();
@@ -196,12 +205,17 @@ pub fn read_source(path: &Path) -> Result<String, ScenarioError> {
         let prefix = std::str::from_utf8(&bytes[..good]).unwrap_or("");
         let (line, col) = line_col(prefix, good);
         ScenarioError {
-            path: shown.clone(),
+            path: path.to_owned(),
             line,
             col,
             message: "the file is not valid UTF-8".to_owned(),
         }
     })
+}
+
+/// Parses the bytes of a scenario file, as [`load`] does after reading them (no size limit).
+pub fn parse_bytes(bytes: &[u8], path: &str) -> Result<Scenario, ScenarioError> {
+    parse(&decode(bytes.to_vec(), path)?, path)
 }
 
 /// Reads and parses a scenario file. `Scenario::path` is `path` as given.
@@ -217,9 +231,24 @@ pub fn parse(src: &str, path: &str) -> Result<Scenario, ScenarioError> {
             path: path.to_owned(),
             line,
             col,
-            message: f.message,
+            message: one_line(&f.message),
         }
     })
+}
+
+/// A message on one line: control characters that a quoted value brought in (a `\n` escape
+/// in a name) are shown escaped.
+fn one_line(message: &str) -> String {
+    message
+        .chars()
+        .map(|c| {
+            if c.is_control() {
+                c.escape_default().to_string()
+            } else {
+                c.to_string()
+            }
+        })
+        .collect()
 }
 
 /// 1-based line and column (in characters) of a byte offset.
