@@ -198,9 +198,9 @@ pub fn bench(
     }
     if duration.is_zero() || duration > MAX_DURATION {
         return bad(format!(
-            "--duration {}: expected more than 0s and at most {}",
+            "--duration {}: expected more than 0s and at most {}h",
             fmt_duration(duration),
-            fmt_duration(MAX_DURATION)
+            MAX_DURATION.as_secs() / 3600
         ));
     }
     let sc = scenario::bench_scenario(shape, duration, seed);

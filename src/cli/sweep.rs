@@ -189,7 +189,8 @@ fn print_summary(head: &str, s: &Summary, list: &SeedList, max: Option<u64>) {
     }
 }
 
-/// A file name made of the scenario's name: only `[A-Za-z0-9_.-]`, never hidden or a path.
+/// A file name made of the scenario's name: only `[A-Za-z0-9_.-]`, never a path, hidden, or
+/// starting with `-`.
 fn file_stem(name: &str) -> String {
     let s: String = name
         .chars()
@@ -201,7 +202,8 @@ fn file_stem(name: &str) -> String {
             }
         })
         .collect();
-    let s = s.trim_start_matches('.');
+    // Not hidden, and not read as an option when typed after a command.
+    let s = s.trim_start_matches(['.', '-']);
     if s.is_empty() {
         "scenario".to_owned()
     } else {
