@@ -147,7 +147,8 @@ enum Cmd {
 }
 
 /// `nacos-sim run ... | head` closes stdout early: end quietly, as other command-line tools
-/// do, instead of panicking on the broken pipe.
+/// do, instead of panicking on the broken pipe. Any other failure to print (`> /dev/full`) is
+/// one error line and exit code 2, not a panic.
 fn quiet_on_broken_pipe() {
     let default = std::panic::take_hook();
     std::panic::set_hook(Box::new(move |info| {
@@ -157,8 +158,12 @@ fn quiet_on_broken_pipe() {
             .map(String::as_str)
             .or_else(|| info.payload().downcast_ref::<&str>().copied())
             .unwrap_or("");
-        if msg.starts_with("failed printing to stdout") && msg.contains("Broken pipe") {
-            std::process::exit(0);
+        if let Some(why) = msg.strip_prefix("failed printing to stdout: ") {
+            if why.contains("Broken pipe") {
+                std::process::exit(0);
+            }
+            eprintln!("error: cannot write the output: {why}");
+            std::process::exit(2);
         }
         default(info)
     }));

@@ -108,10 +108,11 @@ pub fn shrink(
         (Some(t), _) => match failed.iter().find(|n| n.as_str() == t) {
             Some(n) => n.clone(),
             None => {
+                let names: Vec<String> = failed.iter().map(|n| format!("`{n}`")).collect();
                 return Err(format!(
-                    "--check {t:?} is not a failing check of seed {seed}; the failing checks are:\n  {}",
-                    failed.join("\n  ")
-                ))
+                    "--check {t:?} is not a failing check of seed {seed}; the failing checks are {}",
+                    names.join(", ")
+                ));
             }
         },
         (None, Some(n)) => n.clone(),

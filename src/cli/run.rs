@@ -79,7 +79,8 @@ pub fn list(dir: &Path) -> ExitCode {
     let mut files: Vec<PathBuf> = match std::fs::read_dir(dir) {
         Ok(rd) => rd
             .filter_map(|e| e.ok().map(|e| e.path()))
-            .filter(|p| p.extension().is_some_and(|x| x == "toml"))
+            // Regular files only: a FIFO named x.toml would block the listing forever.
+            .filter(|p| p.extension().is_some_and(|x| x == "toml") && p.is_file())
             .collect(),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
             return bad(format!("{}: no such folder", dir.display()))
@@ -134,10 +135,8 @@ pub fn check_determinism(file: &Path, seed: Option<u64>) -> ExitCode {
     };
     let run = || {
         std::process::Command::new(&exe)
-            .arg("trace")
+            .args(["trace", "--seed", &seed.to_string(), "--"])
             .arg(file)
-            .arg("--seed")
-            .arg(seed.to_string())
             .output()
     };
     let (a, b) = match (run(), run()) {

@@ -204,6 +204,10 @@ impl Outcome {
 /// `s` as one word of a shell command line: as is when plain, else single-quoted, so a repro
 /// line pasted into sh, bash or zsh runs the same file.
 pub fn shell_word(s: &str) -> String {
+    if s.starts_with('-') {
+        // Read as an option otherwise: `./-x.toml`.
+        return shell_word(&format!("./{s}"));
+    }
     let plain = |c: char| c.is_ascii_alphanumeric() || "/._-+,:@%".contains(c);
     if !s.is_empty() && s.chars().all(plain) {
         s.to_owned()

@@ -1,14 +1,20 @@
 //! Hostile command lines: every one ends promptly with a clear one-line error and exit code 2
 //! (or runs correctly), and none crashes, hangs or passes vacuously.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 /// Runs nacos-sim; fails the test if it takes longer than `secs` (a hang).
 fn within(secs: u64, args: &[&str]) -> (i32, String, String) {
+    within_in(secs, Path::new("."), args)
+}
+
+/// The same, in folder `dir`.
+fn within_in(secs: u64, dir: &Path, args: &[&str]) -> (i32, String, String) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_nacos-sim"))
         .args(args)
+        .current_dir(dir)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
@@ -352,4 +358,62 @@ fn list_refuses_what_is_not_a_folder_of_scenarios() {
         out.lines().count(),
         "{out}"
     );
+}
+
+#[test]
+fn an_output_that_cannot_be_written_is_an_error_not_a_panic() {
+    let full = std::fs::File::create("/dev/full").unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_nacos-sim"))
+        .args(["run", QUICK])
+        .stdout(full)
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert_eq!(
+        err,
+        "error: cannot write the output: No space left on device (os error 28)\n"
+    );
+}
+
+#[test]
+fn a_fifo_in_a_listed_folder_does_not_block_the_listing() {
+    let d = scratch("hostile-fifo");
+    std::fs::copy(QUICK, d.join("quickstart.toml")).unwrap();
+    let fifo = d.join("blocks.toml");
+    let made = Command::new("mkfifo").arg(&fifo).status().unwrap();
+    assert!(made.success());
+    let (code, out, err) = within(20, &["list", d.to_str().unwrap()]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert_eq!(out.lines().count(), 1, "{out}");
+}
+
+#[test]
+fn a_file_named_like_an_option_gets_a_repro_that_works() {
+    let d = scratch("hostile-dash");
+    std::fs::write(d.join("-never.toml"), FAILING).unwrap();
+    let (code, out, err) = within_in(60, &d, &["run", "--seed", "2", "--", "-never.toml"]);
+    assert_eq!(code, 1, "{out}{err}");
+    assert!(
+        out.contains("\nrepro:  nacos-sim run ./-never.toml --seed 2\n"),
+        "{out}"
+    );
+    let (code, out, err) = within_in(60, &d, &["check-determinism", "--", "-never.toml"]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(
+        out.starts_with("deterministic: never seed 1: two processes gave the same"),
+        "{out}"
+    );
+}
+
+#[test]
+fn shrinking_an_unknown_check_names_the_failing_ones_on_one_line() {
+    let d = scratch("hostile-check");
+    let f = d.join("never.toml");
+    std::fs::write(&f, FAILING).unwrap();
+    let e = refused(
+        &["shrink", f.to_str().unwrap(), "--check", "nope"],
+        "--check \"nope\" is not a failing check of seed 1; the failing checks are `instance.registered within [0ms, 5s]`",
+    );
+    assert_eq!(e.lines().count(), 1, "{e}");
 }
