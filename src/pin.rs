@@ -20,6 +20,14 @@ use crate::check::ANOMALIES;
 use crate::report::Outcome;
 use crate::scenario::{Expect, Scenario};
 
+fn anomaly(kind: &str) -> Expect {
+    Expect::Anomaly {
+        label: None,
+        kind: kind.to_owned(),
+        line: 0,
+    }
+}
+
 /// A scenario with its failures turned into expectations.
 #[derive(Debug, Clone)]
 pub struct Pinned {
@@ -28,9 +36,10 @@ pub struct Pinned {
     pub pins: Vec<String>,
 }
 
-/// Pins every failing check of `o`, the run of `sc` with seed `o.seed`. Errors name the check
-/// that cannot be pinned and why. Expectations only observe, so the pinned scenario plays the
-/// same run; run it to confirm that it passes.
+/// Pins every failing check of `o`, the run of `sc` with seed `o.seed` (a failed always-on
+/// check costs one more run, to ask which anomalies were reported). Errors name the check that
+/// cannot be pinned and why. Expectations only observe, so the pinned scenario plays the same
+/// run; run it to confirm that it passes.
 pub fn pin(sc: &Scenario, o: &Outcome) -> Result<Pinned, String> {
     if let Some(p) = &o.panic {
         return Err(format!(
@@ -82,19 +91,23 @@ pub fn pin(sc: &Scenario, o: &Outcome) -> Result<Pinned, String> {
         }
     }
     if !always_on.is_empty() {
+        // Which anomalies did the checkers report? Ask through expectations, which only
+        // observe: the same run with `anomaly = "<kind>"` for every kind not yet expected.
         let expected = |kind: &str| {
             sc.expects
                 .iter()
                 .any(|e| matches!(e, Expect::Anomaly { kind: k, .. } if k == kind))
         };
-        let reported: Vec<&str> = ANOMALIES
+        let kinds: Vec<&str> = ANOMALIES.iter().copied().filter(|k| !expected(k)).collect();
+        let mut probe = sc.clone();
+        probe.expects.extend(kinds.iter().map(|k| anomaly(k)));
+        let (po, _) = crate::sim::run(&probe, o.seed);
+        let first = sc.expects.len();
+        let reported: Vec<(&str, &str)> = kinds
             .iter()
-            .copied()
-            .filter(|kind| !expected(kind))
-            .filter(|kind| {
-                let event = format!("anomaly.{kind}");
-                o.events.iter().any(|e| e.kind == event)
-            })
+            .zip(po.checks.get(first..).unwrap_or_default())
+            .filter(|(_, c)| c.passed)
+            .map(|(k, c)| (*k, c.detail.as_str()))
             .collect();
         if reported.is_empty() {
             let c = always_on[0];
@@ -106,22 +119,9 @@ pub fn pin(sc: &Scenario, o: &Outcome) -> Result<Pinned, String> {
                 ANOMALIES.join(", ")
             ));
         }
-        for kind in reported {
-            let event = format!("anomaly.{kind}");
-            let detail = o
-                .events
-                .iter()
-                .find(|e| e.kind == event)
-                .and_then(|e| e.get("detail"))
-                .unwrap_or("");
-            out.expects.push(Expect::Anomaly {
-                label: None,
-                kind: kind.to_owned(),
-                line: 0,
-            });
-            pins.push(format!(
-                "the checker reported {kind} ({detail}): pinned as anomaly = \"{kind}\""
-            ));
+        for (kind, detail) in reported {
+            out.expects.push(anomaly(kind));
+            pins.push(format!("{kind} ({detail}): pinned as anomaly = \"{kind}\""));
         }
     }
     if pins.is_empty() {
