@@ -24,7 +24,13 @@ fn main() {
         println!("cargo:rustc-env=NACOS_SIM_COMMIT={given}");
         return;
     }
-    let Some(hash) = git(&["rev-parse", "--short=7", "HEAD"]) else {
+    // Only this crate's own checkout counts, not a repository it happens to be copied into.
+    let here = std::env::var("CARGO_MANIFEST_DIR")
+        .ok()
+        .and_then(|d| std::fs::canonicalize(d).ok());
+    let top = git(&["rev-parse", "--show-toplevel"]).and_then(|t| std::fs::canonicalize(t).ok());
+    let hash = git(&["rev-parse", "--short=7", "HEAD"]).filter(|_| top.is_some() && top == here);
+    let Some(hash) = hash else {
         println!("cargo:rustc-env=NACOS_SIM_COMMIT=");
         return;
     };
