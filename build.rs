@@ -3,8 +3,9 @@
 //! Sets `NACOS_SIM_COMMIT` for the crate: `a0f9b39` (short hash of HEAD), `a0f9b39-modified`
 //! when tracked files differ from HEAD, or empty without git (a source tarball, no `git` on
 //! PATH). Never fails the build. Packagers without a checkout can set `NACOS_SIM_COMMIT`
-//! themselves. The script reruns only when HEAD moves or a tracked source changes, so a build of
-//! one commit is the same on every machine.
+//! themselves. The script reruns only when HEAD moves or a file under src/ or Cargo.toml
+//! changes, so a build of one commit is the same on every machine and an unchanged checkout
+//! never rebuilds. (`-modified` reflects the tracked files when the script last ran.)
 
 use std::process::Command;
 
@@ -34,13 +35,13 @@ fn main() {
         println!("cargo:rustc-env=NACOS_SIM_COMMIT=");
         return;
     };
-    // Rerun when HEAD moves (a commit, a checkout) and when a source file changes (modified).
+    // Rerun when HEAD moves (a commit, a checkout) and when a source file changes (modified);
+    // each rerun rebuilds the crate, so nothing that changes on its own (the index) is watched.
     let mut watch = vec![git(&["rev-parse", "--git-path", "HEAD"])];
     if let Some(r) = git(&["symbolic-ref", "-q", "HEAD"]) {
         watch.push(git(&["rev-parse", "--git-path", &r]));
     }
     watch.push(git(&["rev-parse", "--git-path", "packed-refs"]));
-    watch.push(git(&["rev-parse", "--git-path", "index"]));
     for p in watch.into_iter().flatten() {
         // A path that does not exist would make cargo rerun the script on every build.
         if std::path::Path::new(&p).exists() {
@@ -50,7 +51,15 @@ fn main() {
     for p in ["src", "Cargo.toml", "Cargo.lock"] {
         println!("cargo:rerun-if-changed={p}");
     }
-    let modified = git(&["status", "--porcelain", "--untracked-files=no"]).is_some();
+    // --no-optional-locks: `git status` must not refresh the index (that would touch .git and
+    // could make cargo think the checkout moved).
+    let modified = git(&[
+        "--no-optional-locks",
+        "status",
+        "--porcelain",
+        "--untracked-files=no",
+    ])
+    .is_some();
     let suffix = if modified { "-modified" } else { "" };
     println!("cargo:rustc-env=NACOS_SIM_COMMIT={hash}{suffix}");
 }
