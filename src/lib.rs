@@ -20,6 +20,7 @@ pub mod jraft;
 #[cfg(test)]
 mod layering;
 pub mod model;
+pub mod pin;
 pub mod report;
 pub mod scenario;
 pub mod server;

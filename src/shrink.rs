@@ -20,6 +20,24 @@ pub struct Shrunk {
     pub runs: usize,
     /// One line per accepted reduction.
     pub log: Vec<String>,
+    /// The target check's detail in the original run (`term 1: s2 and s3`), to compare with the
+    /// shrunk run's: the same check can fail for another instance or term.
+    pub original_detail: String,
+}
+
+/// The detail of the failing check `name` in a run, if it failed.
+pub fn failed_detail(o: &Outcome, name: &str) -> Option<String> {
+    o.checks
+        .iter()
+        .find(|c| !c.passed && c.name == name)
+        .map(|c| c.detail(crate::check::Precision::Ms))
+}
+
+/// Parses a written scenario back and runs it with its own seed: what `nacos-sim run FILE`
+/// would do with the file. An error means the text does not load (a bug of the writer).
+pub fn replay(text: &str, shown: &str) -> Result<Outcome, String> {
+    let back = crate::scenario::parse(text, shown).map_err(|e| e.to_string())?;
+    Ok(crate::sim::run(&back, back.seed).0)
 }
 
 /// The size of a scenario, as the summary reports it.
@@ -90,14 +108,16 @@ pub fn shrink(
         (Some(t), _) => match failed.iter().find(|n| n.as_str() == t) {
             Some(n) => n.clone(),
             None => {
+                let names: Vec<String> = failed.iter().map(|n| format!("`{n}`")).collect();
                 return Err(format!(
-                    "--check {t:?} is not a failing check of seed {seed}; the failing checks are:\n  {}",
-                    failed.join("\n  ")
-                ))
+                    "--check {t:?} is not a failing check of seed {seed}; the failing checks are {}",
+                    names.join(", ")
+                ));
             }
         },
         (None, Some(n)) => n.clone(),
     };
+    let original_detail = failed_detail(&first, &target).unwrap_or_default();
     let mut s = Search {
         seed,
         target,
@@ -130,6 +150,7 @@ pub fn shrink(
         target: s.target,
         runs: s.runs,
         log: s.log,
+        original_detail,
     })
 }
 

@@ -50,7 +50,11 @@ pub struct Outcome {
 
 impl Outcome {
     pub fn repro(&self) -> String {
-        format!("nacos-sim run {} --seed {}", self.path, self.seed)
+        format!(
+            "nacos-sim run {} --seed {}",
+            shell_word(&self.path),
+            self.seed
+        )
     }
 
     /// The human-readable outcome. `with_hash` = false leaves out the trace hash.
@@ -270,5 +274,20 @@ impl Outcome {
             "events": events,
             "final": fin,
         })
+    }
+}
+
+/// `s` as one word of a shell command line: as is when plain, else single-quoted, so a repro
+/// line pasted into sh, bash or zsh runs the same file.
+pub fn shell_word(s: &str) -> String {
+    if s.starts_with('-') {
+        // Read as an option otherwise: `./-x.toml`.
+        return shell_word(&format!("./{s}"));
+    }
+    let plain = |c: char| c.is_ascii_alphanumeric() || "/._-+,:@%".contains(c);
+    if !s.is_empty() && s.chars().all(plain) {
+        s.to_owned()
+    } else {
+        format!("'{}'", s.replace('\'', "'\\''"))
     }
 }

@@ -2,7 +2,8 @@
 //!
 //! [`load`] / [`parse`] read a `scenarios/*.toml` file; every problem comes back as a
 //! [`ScenarioError`] that displays as `path:line:col: message`. The format is described in
-//! `parse.rs`; `bench_scenario` builds the benchmark's scenario in code instead.
+//! `parse.rs`, the file limits in `source.rs`; `bench_scenario` builds the benchmark's scenario
+//! in code instead.
 
 mod bench;
 mod chaos;
@@ -14,6 +15,7 @@ mod fault_steps;
 mod fields;
 mod parse;
 mod setup;
+mod source;
 mod steps;
 mod tree;
 mod write;
@@ -22,6 +24,8 @@ mod write;
 mod tests;
 
 pub use bench::{bench_scenario, BenchShape};
-pub use parse::{load, parse, ScenarioError};
+pub use parse::{load, parse, parse_bytes};
+pub use setup::MAX_SERVERS;
+pub use source::{read_source, ScenarioError, MAX_CHAOS_FAULTS, MAX_DURATION, MAX_FILE_BYTES};
 pub use types::*;
 pub use write::{client_op_toml, fault_toml, scenario_toml};

@@ -50,63 +50,27 @@
 
 use super::ctx::{Ctx, Known};
 use super::expects::parse_expect;
-use super::fields::{fail, Fail, Table, R};
+use super::fields::{fail, show, Fail, Field, Table, R};
 use super::setup::{read_clients, read_cluster, read_config, ClusterSpec};
+use super::source::{line_col, ScenarioError, MAX_CHAOS_FAULTS, MAX_DURATION};
 use super::steps::parse_step;
 use super::tree::{self, Node, Val};
 use super::types::*;
 use crate::config::Config;
-use std::fmt;
 use std::path::Path;
 use std::time::Duration;
 
-/// A problem in a scenario file, at a 1-based line and column (0:0 when the file could not be
-/// read at all). Displays as `path:line:col: message`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ScenarioError {
-    pub path: String,
-    pub line: usize,
-    pub col: usize,
-    pub message: String,
+/// Parses the bytes of a scenario file, as [`load`] does after reading them (no size limit).
+pub fn parse_bytes(bytes: &[u8], path: &str) -> Result<Scenario, ScenarioError> {
+    parse(&super::source::decode(bytes.to_vec(), path)?, path)
 }
-
-impl fmt::Display for ScenarioError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "{}:{}:{}: {}",
-            self.path, self.line, self.col, self.message
-        )
-    }
-}
-
-impl std::error::Error for ScenarioError {}
 
 /// Reads and parses a scenario file. `Scenario::path` is `path` as given.
 pub fn load(path: &Path) -> Result<Scenario, ScenarioError> {
-    let shown = path.display().to_string();
-    let bytes = std::fs::read(path).map_err(|e| ScenarioError {
-        path: shown.clone(),
-        line: 0,
-        col: 0,
-        message: format!("cannot read the scenario file: {e}"),
-    })?;
-    match String::from_utf8(bytes) {
-        Ok(src) => parse(&src, &shown),
-        Err(e) => {
-            let bytes = e.as_bytes();
-            let good = e.utf8_error().valid_up_to();
-            // The valid prefix is UTF-8 by definition.
-            let prefix = std::str::from_utf8(&bytes[..good]).unwrap_or("");
-            let (line, col) = line_col(prefix, good);
-            Err(ScenarioError {
-                path: shown,
-                line,
-                col,
-                message: "the file is not valid UTF-8".to_owned(),
-            })
-        }
-    }
+    parse(
+        &super::source::read_source(path)?,
+        &path.display().to_string(),
+    )
 }
 
 /// Parses scenario text; `path` is used in errors and kept as `Scenario::path`.
@@ -117,22 +81,41 @@ pub fn parse(src: &str, path: &str) -> Result<Scenario, ScenarioError> {
             path: path.to_owned(),
             line,
             col,
-            message: f.message,
+            message: one_line(&f.message),
         }
     })
 }
 
-/// 1-based line and column (in characters) of a byte offset.
-fn line_col(src: &str, at: usize) -> (usize, usize) {
-    let mut at = at.min(src.len());
-    while !src.is_char_boundary(at) {
-        at -= 1;
+/// A message on one line: control characters that a quoted value brought in (a `\n` escape
+/// in a name) are shown escaped.
+fn one_line(message: &str) -> String {
+    message
+        .chars()
+        .map(|c| {
+            if c.is_control() {
+                c.escape_default().to_string()
+            } else {
+                c.to_string()
+            }
+        })
+        .collect()
+}
+
+/// `seed = 42`, or a decimal string for a seed above i64::MAX, the largest TOML integer
+/// (`seed = "18446744073709551615"`; `scenario_toml` writes such seeds that way).
+fn read_seed(f: &Field) -> R<u64> {
+    match &f.node.val {
+        Val::Str(s) => s.trim().parse::<u64>().or_else(|_| {
+            fail(
+                f.at(),
+                format!(
+                    "`seed` = {s:?}: expected a seed from 0 to {}, as an integer or a string of digits",
+                    u64::MAX
+                ),
+            )
+        }),
+        _ => f.uint(),
     }
-    let before = &src[..at];
-    let line = before.matches('\n').count() + 1;
-    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
-    let col = before[line_start..].chars().count() + 1;
-    (line, col)
 }
 
 const ROOT_KEYS: &[&str] = &[
@@ -167,13 +150,23 @@ fn read_scenario(src: &str, path: &str) -> R<Scenario> {
         );
     }
     let seed = match top.get("seed") {
-        Some(f) => f.uint()?,
+        Some(f) => read_seed(&f)?,
         None => 1,
     };
     let duration_field = top.require("duration", "duration = \"90s\"")?;
     let duration = duration_field.duration()?;
     if duration.is_zero() {
         return fail(duration_field.at(), "`duration` must be longer than 0s");
+    }
+    if duration > MAX_DURATION {
+        return fail(
+            duration_field.at(),
+            format!(
+                "`duration` = {}: a run may last at most {}h",
+                show(duration),
+                MAX_DURATION.as_secs() / 3600
+            ),
+        );
     }
 
     let quiet = match top.get("quiet") {
@@ -185,6 +178,22 @@ fn read_scenario(src: &str, path: &str) -> R<Scenario> {
     let clients = read_clients(&top, &servers)?;
     let (config, overrides) = read_config(&top, src)?;
     let chaos = super::chaos::read_chaos(&top, duration, servers.len(), quiet)?;
+    if let Some(c) = &chaos {
+        let most = (c.end - c.start).as_micros() / c.every.0.as_micros().max(1);
+        if most > MAX_CHAOS_FAULTS {
+            let at = top.get("chaos").map_or(0, |f| f.key.at());
+            return fail(
+                at,
+                format!(
+                    "[chaos] could draw up to {most} faults (from {} to {}, one every {} or more): \
+                     the most is {MAX_CHAOS_FAULTS}; make `chaos.every` longer",
+                    show(c.start),
+                    show(c.end),
+                    show(c.every.0)
+                ),
+            );
+        }
+    }
 
     let mut ctx = Ctx {
         duration,

@@ -1263,8 +1263,7 @@ fn load_reports_unreadable_files() {
     let e = load(std::path::Path::new("/nonexistent/dir/x.toml")).unwrap_err();
     assert_eq!((e.line, e.col), (0, 0));
     assert!(
-        e.to_string()
-            .starts_with("/nonexistent/dir/x.toml:0:0: cannot read the scenario file"),
+        e.to_string() == "/nonexistent/dir/x.toml: no such file",
         "{e}"
     );
     let dir = std::env::temp_dir().join(format!("scenario-utf8-{}", std::process::id()));

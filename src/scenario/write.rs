@@ -176,8 +176,31 @@ fn strings_set(s: &std::collections::BTreeSet<String>) -> String {
     list(&s.iter().cloned().collect::<Vec<_>>())
 }
 
-/// A whole scenario as a file `load` reads back to the same [`Scenario`] (comments and the
-/// `[chaos]` section aside: write a scenario whose chaos was drawn into steps).
+/// The `[chaos]` table with every key written out.
+fn chaos_toml(c: &ChaosSpec) -> String {
+    let pair =
+        |(a, b): (std::time::Duration, std::time::Duration)| format!("[{}, {}]", dur(a), dur(b));
+    format!(
+        "\n[chaos]\nfaults = {}\nstart = {}\nend = {}\nevery = {}\nhold = {}\nnodes = {}\n\
+         max_down = {}\nloss = [{:?}, {:?}]\nlatency = {}\nskew = {}\ndrift = {:?}\n",
+        list(&c.kinds),
+        dur(c.start),
+        dur(c.end),
+        pair(c.every),
+        pair(c.hold),
+        quoted(if c.clients_too { "all" } else { "servers" }),
+        c.max_down,
+        c.loss.0,
+        c.loss.1,
+        pair(c.latency),
+        dur(c.skew),
+        c.drift
+    )
+}
+
+/// A whole scenario as a file `load` reads back to the same [`Scenario`], `[chaos]` included
+/// (comments, source lines and the path aside). `shrink` writes scenarios whose chaos was
+/// drawn into steps (`sim::materialize`).
 pub fn scenario_toml(sc: &Scenario, header: &str) -> String {
     let mut s = String::new();
     for l in header.lines() {
@@ -185,7 +208,12 @@ pub fn scenario_toml(sc: &Scenario, header: &str) -> String {
     }
     let _ = writeln!(s, "name = {}", quoted(&sc.name));
     let _ = writeln!(s, "about = {}", quoted(&sc.about));
-    let _ = writeln!(s, "seed = {}", sc.seed);
+    if i64::try_from(sc.seed).is_ok() {
+        let _ = writeln!(s, "seed = {}", sc.seed);
+    } else {
+        // Above i64::MAX, the largest TOML integer: the loader takes the seed as a string.
+        let _ = writeln!(s, "seed = \"{}\"", sc.seed);
+    }
     let _ = writeln!(s, "duration = {}", dur(sc.duration));
     if sc.quiet != std::time::Duration::from_secs(30) {
         let _ = writeln!(s, "quiet = {}", dur(sc.quiet));
@@ -202,8 +230,17 @@ pub fn scenario_toml(sc: &Scenario, header: &str) -> String {
     if !sc.overrides.is_empty() {
         let _ = writeln!(s, "\n[config]");
         for (k, v) in &sc.overrides {
-            let _ = writeln!(s, "{k} = {v}");
+            // `overrides` keeps a string's contents (durations) and other literals' source text.
+            let kind = crate::config::Config::KEYS.iter().find(|c| c.0 == k);
+            if kind.is_some_and(|c| matches!(c.1, crate::config::Kind::Duration)) {
+                let _ = writeln!(s, "{k} = {}", quoted(v));
+            } else {
+                let _ = writeln!(s, "{k} = {v}");
+            }
         }
+    }
+    if let Some(c) = &sc.chaos {
+        s.push_str(&chaos_toml(c));
     }
     for c in &sc.clients {
         let _ = writeln!(s, "\n[[client]]\nname = {}", quoted(&c.name));

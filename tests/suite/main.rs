@@ -4,6 +4,9 @@
 mod bad_input;
 mod cli;
 mod fidelity;
+mod fuzz_loader;
+mod hostile;
+mod regressions;
 mod scenarios;
 mod shrink;
 mod timeline;
