@@ -77,10 +77,15 @@ impl<'a> Call<'a> {
         }
     }
 
-    /// Connects and sends the request.
-    fn start(&self, req: Request, timeouts: Timeouts) -> State {
+    /// Connects and sends the request. An alias is resolved here: from now on the call goes
+    /// to, and is judged against, the process it names.
+    fn start(&mut self, req: Request, timeouts: Timeouts) -> State {
         let ep = self.ep;
-        let connect = ep.env.links.with(|s| s.connect_to(ep.me.ip(), self.dst));
+        let (dst, connect) = ep.env.links.with(|s| {
+            let dst = s.resolve(self.dst);
+            (dst, s.connect_to(ep.me.ip(), dst))
+        });
+        self.dst = dst;
         let delay = match connect {
             Connect::Cut => {
                 return State::Failing {

@@ -88,13 +88,14 @@ impl Endpoint {
     /// Sends one UDP datagram; it may be lost (fault `loss`), or dropped when it lands on a cut
     /// link or one the sender may not connect over (`no_connect`).
     pub fn send_datagram(&self, dst: SocketAddr, d: Datagram) {
-        let delay = self.env.links.with(|s| {
+        let sent = self.env.links.with(|s| {
             if s.datagram_loss > 0.0 && madsim::rand::random::<f64>() < s.datagram_loss {
                 return None;
             }
-            Some(s.one_way(self.me.ip(), dst.ip()))
+            let dst = s.resolve(dst);
+            Some((dst, s.one_way(self.me.ip(), dst.ip())))
         });
-        if let Some(delay) = delay {
+        if let Some((dst, delay)) = sent {
             let letter = Letter::Datagram { from: self.me, d };
             self.env.send(dst, self.time.now_instant() + delay, letter);
         }

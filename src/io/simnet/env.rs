@@ -65,6 +65,16 @@ impl NetEnv {
         });
     }
 
+    /// From now on `alias` also reaches the process listening at `to` (a second name for a
+    /// server, as a cluster.conf may use: `[cluster] aliases`). Calls and datagrams sent to
+    /// `alias` are delivered to `to`'s process and judged as travelling to `to`; the receiver
+    /// sees the sender's own address, and nothing tells it which address was dialled.
+    pub fn alias(&self, alias: SocketAddr, to: SocketAddr) {
+        self.update(|s| {
+            s.aliases.insert(alias, to);
+        });
+    }
+
     /// Removes every link fault: cuts, `no_connect` and extra link delays (fault `heal`).
     pub fn heal_links(&self) {
         self.update(EnvState::heal_links)

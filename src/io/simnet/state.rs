@@ -62,6 +62,10 @@ pub struct EnvState {
     pub blocked_ports: BTreeSet<SocketAddr>,
     /// The link latency range a message's delay is drawn from (fault `latency`).
     pub latency: Range<Duration>,
+    /// Extra addresses that reach a process (`[cluster] aliases`, spec §4 step 1, §16 item 8):
+    /// a call or datagram to the key goes to the process listening at the value, and is judged
+    /// (cuts, delays, a crash) as travelling to that address. Not a link fault: `heal` keeps it.
+    pub aliases: BTreeMap<SocketAddr, SocketAddr>,
 }
 
 impl Default for EnvState {
@@ -76,6 +80,7 @@ impl Default for EnvState {
             blocked_ports: BTreeSet::new(),
             // madsim's default link latency, which this network used to go through.
             latency: madsim::net::Config::default().send_latency,
+            aliases: BTreeMap::new(),
         }
     }
 }
@@ -92,6 +97,14 @@ pub(crate) enum Connect {
 }
 
 impl EnvState {
+    /// The address a message to `dst` really goes to: the process an alias names, else `dst`.
+    pub(crate) fn resolve(&self, dst: SocketAddr) -> SocketAddr {
+        if self.aliases.is_empty() {
+            return dst;
+        }
+        self.aliases.get(&dst).copied().unwrap_or(dst)
+    }
+
     pub(crate) fn link_cut(&self, a: IpAddr, b: IpAddr) -> bool {
         !self.cut.is_empty() && a != b && self.cut.contains(&(a, b))
     }

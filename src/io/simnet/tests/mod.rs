@@ -6,6 +6,7 @@
 //! madsim adds 50–100 ns of virtual time per task run and 50 ns per timer jump, so "exact"
 //! below means to within [`SLACK`].
 
+mod aliases;
 mod basics;
 mod faults;
 mod resume;
