@@ -42,28 +42,40 @@ pub fn after_report(
 pub struct Members {
     pub local: SocketAddr,
     table: BTreeMap<SocketAddr, (NodeState, u64)>,
+    /// The members in the order of Nacos's member map: sorted as address strings (§5).
+    order: Vec<SocketAddr>,
     cursor: usize,
 }
 
 impl Members {
-    /// spec §4 step 1: every member of cluster.conf starts UP.
+    /// spec §4 step 1: every member of cluster.conf starts UP, and a node whose list lacks its
+    /// own address adds it.
     pub fn new(local: SocketAddr, members: &[SocketAddr]) -> Self {
         let mut table: BTreeMap<_, _> = members.iter().map(|m| (*m, (NodeState::Up, 0))).collect();
         table.insert(local, (NodeState::Up, 0));
+        let mut order: Vec<SocketAddr> = table.keys().copied().collect();
+        super::distro::sort_as_strings(&mut order);
         Members {
             local,
             table,
+            order,
             cursor: 0,
         }
     }
 
-    /// The other members, sorted.
+    /// The other members, sorted as address strings.
     pub fn others(&self) -> Vec<SocketAddr> {
-        self.table
-            .keys()
+        self.order
+            .iter()
             .filter(|a| **a != self.local)
             .copied()
             .collect()
+    }
+
+    /// `hasMember(address)`: a member's address equals `addr`, or contains it (Nacos's fuzzy
+    /// match for a bare IP; spec §7 step 2).
+    pub fn has_member(&self, addr: &str) -> bool {
+        self.order.iter().any(|a| a.to_string().contains(addr))
     }
 
     /// The next report target, round-robin over the other members.
@@ -230,5 +242,22 @@ mod tests {
             "a node never changes its own state"
         );
         assert_eq!(m.state(s1), Some(NodeState::Up));
+    }
+
+    #[test]
+    fn a_node_adds_itself_and_lists_members_as_strings_sort() {
+        // spec §4 step 1: a cluster.conf without the node's own address gets it added; §5: the
+        // member map is ordered by address string (10.0.0.10 before 10.0.0.2).
+        let a = |s: &str| s.parse::<SocketAddr>().unwrap();
+        let me = a("10.0.0.2:8848");
+        let conf = [a("127.0.0.1:8848"), a("10.0.0.10:8848"), a("10.0.0.9:8848")];
+        let m = Members::new(me, &conf);
+        assert_eq!(m.state(me), Some(NodeState::Up));
+        assert_eq!(m.others(), vec![conf[1], conf[2], conf[0]]);
+        // spec §7 step 2: hasMember is exact or a substring of a member's address.
+        assert!(m.has_member("10.0.0.9:8848"));
+        assert!(m.has_member("127.0.0.1"));
+        assert!(!m.has_member("10.0.0.1:8848"), "not inside 10.0.0.10:8848");
+        assert!(!m.has_member("10.0.0.3:8848"));
     }
 }

@@ -66,6 +66,12 @@ impl Server {
         source: SocketAddr,
         sums: BTreeMap<(String, String), String>,
     ) -> Response {
+        // spec §7 step 2 (corrected): a report whose clientIP is no member's address (exact or
+        // contained) is refused, as when a cluster.conf names the servers by aliases (§16.8).
+        let member = self.members.lock().unwrap().has_member(&source.to_string());
+        if !member {
+            return Response::error(400, format!("ip: {source} is not in serverlist"));
+        }
         let differing: Vec<(String, String)> = {
             let st = self.state.lock().unwrap();
             sums.into_iter()

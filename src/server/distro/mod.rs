@@ -25,13 +25,14 @@ pub struct DistroMapper {
 }
 
 impl DistroMapper {
-    /// spec §5: at init, every member address, sorted.
+    /// spec §5: at init, every member address, sorted as strings (the local address included:
+    /// a node adds itself when its cluster.conf lacks it, §4 step 1).
     pub fn new(local: SocketAddr, members: Vec<SocketAddr>) -> Self {
         let mut healthy = members.clone();
         if !healthy.contains(&local) {
             healthy.push(local);
         }
-        healthy.sort();
+        sort_as_strings(&mut healthy);
         DistroMapper {
             local,
             members,
@@ -39,9 +40,9 @@ impl DistroMapper {
         }
     }
 
-    /// Rebuilds the healthy list on a membership change.
+    /// Rebuilds the healthy list on a membership change (sorted as strings, §5).
     pub fn set_healthy(&self, mut list: Vec<SocketAddr>) {
-        list.sort();
+        sort_as_strings(&mut list);
         *self.healthy.lock().unwrap() = list;
     }
 
@@ -117,6 +118,15 @@ impl Server {
     }
 }
 
+/// spec §5 (corrected): member addresses are sorted as `ip:port` Strings, in Java's natural
+/// String order, not numerically: `10.0.0.10:8848` comes before `10.0.0.1:8848` (`'0'` is
+/// below `':'`) and `10.0.0.2:8848`, and `10.0.0.1:8848` before `127.0.0.1:8848`. With ten or
+/// more servers on `10.0.0.x` the two orders differ. Also the order of ServerMemberManager's member map (a skip list keyed by the
+/// address string), which reports and the startup load walk (§4, §6).
+pub fn sort_as_strings(list: &mut [SocketAddr]) {
+    list.sort_by_cached_key(|a| a.to_string());
+}
+
 /// spec §5: false on an empty list; true when the local address is not in the list; otherwise
 /// `distroHash(s) % len == index(local)`.
 pub fn responsible(healthy: &[SocketAddr], local: SocketAddr, grouped: &str) -> bool {
@@ -155,6 +165,35 @@ mod tests {
         // 142749101 % 3 = 2, 142749100 % 3 = 1
         assert_eq!(map_srv(&list, list[0], "DEFAULT_GROUP@@svc-a"), list[2]);
         assert_eq!(map_srv(&list, list[0], "DEFAULT_GROUP@@svc-b"), list[1]);
+    }
+
+    #[test]
+    fn the_ring_is_sorted_as_strings_not_numerically() {
+        // spec §5 (corrected): with ten servers, 10.0.0.10 sorts first (its '0' is below the
+        // ':' of "10.0.0.1:"), then 10.0.0.1, 10.0.0.2, ...
+        let ten: Vec<SocketAddr> = (1..=10).map(|i| a(&format!("10.0.0.{i}:8848"))).collect();
+        let m = DistroMapper::new(ten[0], ten.clone());
+        let ring = m.healthy.lock().unwrap().clone();
+        assert_eq!(&ring[..3], &[ten[9], ten[0], ten[1]]);
+        // distroHash("DEFAULT_GROUP@@demo") = 1251993628; % 10 = 8: the ninth entry as strings
+        // (10.0.0.8), where a numeric sort would give 10.0.0.9.
+        assert_eq!(m.map_srv("DEFAULT_GROUP@@demo"), a("10.0.0.8:8848"));
+        let mut numeric = ten.clone();
+        numeric.sort();
+        assert_eq!(map_srv(&numeric, ten[0], "DEFAULT_GROUP@@demo"), ten[8]);
+        m.set_healthy(ten.clone());
+        assert_eq!(*m.healthy.lock().unwrap(), ring);
+        // spec §16 item 8: a node whose cluster.conf names every server by a 127.0.0.x alias
+        // adds its own 10.x address, which sorts first: it owns the services hashing to 0 of
+        // N + 1, and the others map to aliases.
+        let me = a("10.0.0.2:8848");
+        let aliases: Vec<SocketAddr> = (1..=3).map(|i| a(&format!("127.0.0.{i}:8848"))).collect();
+        let m = DistroMapper::new(me, aliases.clone());
+        assert_eq!(m.healthy.lock().unwrap()[0], me);
+        assert_eq!(m.healthy.lock().unwrap().len(), 4);
+        assert!(m.responsible("DEFAULT_GROUP@@demo"), "1251993628 % 4 = 0");
+        assert!(!m.responsible("DEFAULT_GROUP@@svc-a"), "142749101 % 4 = 1");
+        assert_eq!(m.map_srv("DEFAULT_GROUP@@svc-a"), aliases[0]);
     }
 
     #[test]
