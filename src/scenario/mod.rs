@@ -7,6 +7,7 @@
 
 mod bench;
 mod chaos;
+mod cluster;
 pub mod types;
 
 mod ctx;

@@ -174,8 +174,28 @@ fn read_scenario(src: &str, path: &str) -> R<Scenario> {
         None => Duration::from_secs(30),
     };
 
-    let ClusterSpec { servers, versions } = read_cluster(&top)?;
+    let ClusterSpec {
+        servers,
+        versions,
+        aliases,
+        conf,
+        mode,
+    } = read_cluster(&top)?;
     let clients = read_clients(&top, &servers)?;
+    if let Some((alias, client)) = aliases.keys().find_map(|a| {
+        (0..clients.len())
+            .find(|i| client_addr(*i) == *a)
+            .map(|i| (a, i))
+    }) {
+        let at = top.get("cluster").map_or(0, |f| f.key.at());
+        return fail(
+            at,
+            format!(
+                "`aliases`: `{alias}` is the address of client {}; an alias reaches a server",
+                clients[client].name
+            ),
+        );
+    }
     let (config, overrides) = read_config(&top, src)?;
     let chaos = super::chaos::read_chaos(&top, duration, servers.len(), quiet)?;
     if let Some(c) = &chaos {
@@ -224,6 +244,9 @@ fn read_scenario(src: &str, path: &str) -> R<Scenario> {
         duration,
         servers,
         versions,
+        aliases,
+        conf,
+        mode,
         config,
         overrides,
         clients,

@@ -6,6 +6,7 @@ use super::tree::{Node, Val};
 use super::types::*;
 use crate::config::{Config, Kind, Value};
 use std::collections::BTreeMap;
+use std::net::SocketAddr;
 use std::time::Duration;
 
 /// The most servers `servers = N` may ask for.
@@ -28,13 +29,19 @@ fn check_node_name(label: &str, node: &Node, name: &str) -> R<()> {
     }
 }
 
-/// What `[cluster]` says: the server names, and their versions when not the default.
+/// What `[cluster]` says: the server names, their versions when not the default, the
+/// addresses that also reach them, each server's cluster.conf and the mode.
 pub(crate) struct ClusterSpec {
     pub servers: Vec<String>,
     pub versions: BTreeMap<String, String>,
+    pub aliases: BTreeMap<SocketAddr, String>,
+    pub conf: BTreeMap<String, Vec<ConfMember>>,
+    pub mode: Option<ClusterMode>,
 }
 
-/// `[cluster] servers = 3` or `servers = ["a", "b"]`, and `versions = { s3 = "1.3.2" }`.
+/// `[cluster] servers = 3` or `servers = ["a", "b"]`, `versions = { s3 = "1.3.2" }`,
+/// `aliases = { "127.0.0.1:8848" = "s1" }`, `conf = { s1 = ["s2", "127.0.0.1:8848"] }` and
+/// `mode = "cluster"` (see `cluster.rs`).
 pub(crate) fn read_cluster(top: &Table) -> R<ClusterSpec> {
     let Some(field) = top.get("cluster") else {
         return fail(
@@ -44,13 +51,41 @@ pub(crate) fn read_cluster(top: &Table) -> R<ClusterSpec> {
     };
     let example = "a table such as [cluster] servers = 3";
     let cluster = Table::of(field.node, "cluster", "[cluster]".to_owned(), "", example)?;
-    cluster.check_keys(&["servers", "versions"], |_| None)?;
+    let keys = ["servers", "versions", "aliases", "conf", "mode"];
+    cluster.check_keys(&keys, |_| None)?;
     let servers = read_servers(&cluster)?;
     let versions = match cluster.get("versions") {
         Some(f) => read_versions(&f, &servers)?,
         None => BTreeMap::new(),
     };
-    Ok(ClusterSpec { servers, versions })
+    let aliases = match cluster.get("aliases") {
+        Some(f) => super::cluster::read_aliases(&f, &servers)?,
+        None => BTreeMap::new(),
+    };
+    let mode = match cluster.get("mode") {
+        Some(f) => Some(super::cluster::read_mode(&f, &servers)?),
+        None => None,
+    };
+    let conf = match cluster.get("conf") {
+        Some(f) => {
+            let standalone = mode.map_or(servers.len() == 1, |m| m == ClusterMode::Standalone);
+            if standalone {
+                return fail(
+                    f.key.at(),
+                    "`conf`: a standalone server reads no cluster.conf (spec §9); add                      mode = \"cluster\" to run one server in cluster mode",
+                );
+            }
+            super::cluster::read_conf(&f, &servers, &aliases)?
+        }
+        None => BTreeMap::new(),
+    };
+    Ok(ClusterSpec {
+        servers,
+        versions,
+        aliases,
+        conf,
+        mode,
+    })
 }
 
 /// `versions = { s3 = "1.3.2" }`: each key a server, each value a dotted version number.

@@ -2,6 +2,7 @@
 
 use crate::config::Config;
 use std::collections::{BTreeMap, BTreeSet};
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::time::Duration;
 
 /// A register or deregister step names the instance with the client's own type (the testbed
@@ -34,6 +35,16 @@ pub struct Scenario {
     /// the default 1.4.1 (jraft spec §J13.1). A member below 1.4.0 keeps every server on legacy
     /// Raft.
     pub versions: BTreeMap<String, String>,
+    /// `[cluster] aliases = { "127.0.0.1:8848" = "s1" }`: extra addresses that reach a server
+    /// (spec §4 step 1, §16 item 8).
+    pub aliases: BTreeMap<SocketAddr, String>,
+    /// `[cluster] conf = { s1 = ["s2", "127.0.0.1:8848"] }`: a server's cluster.conf, as written;
+    /// a server not named here lists every server's own address (spec §4 step 1).
+    pub conf: BTreeMap<String, Vec<ConfMember>>,
+    /// `[cluster] mode`, when the file sets it; by default a lone server runs standalone and a
+    /// cluster of two or more in cluster mode (spec §9 "Single-member cluster versus
+    /// standalone").
+    pub mode: Option<ClusterMode>,
     /// Nacos defaults with the scenario's `[config]` overrides applied.
     pub config: Config,
     /// The overrides as (key, value as the scenario wrote it), in file order, for the outcome header.
@@ -47,6 +58,50 @@ pub struct Scenario {
     pub quiet: Duration,
     /// `[chaos]`: faults drawn from the seed when the run starts (issue 5).
     pub chaos: Option<ChaosSpec>,
+}
+
+/// The port every server listens on (Nacos's default `server.port`).
+pub const SERVER_PORT: u16 = 8848;
+/// The port every client's push receiver listens on.
+pub const CLIENT_PORT: u16 = 54951;
+
+/// The address of the `i`-th server (from 0): `10.0.0.{i+1}:8848`, 250 to a /24.
+pub fn server_addr(i: usize) -> SocketAddr {
+    let ip = Ipv4Addr::new(10, 0, (i / 250) as u8, (i % 250 + 1) as u8);
+    SocketAddr::new(IpAddr::V4(ip), SERVER_PORT)
+}
+
+/// The address of the `i`-th client (from 0): `10.1.0.{i+1}:54951`.
+pub fn client_addr(i: usize) -> SocketAddr {
+    let ip = Ipv4Addr::new(10, 1, (i / 250) as u8, (i % 250 + 1) as u8);
+    SocketAddr::new(IpAddr::V4(ip), CLIENT_PORT)
+}
+
+/// How the servers run (`[cluster] mode`, spec §9 "Single-member cluster versus standalone").
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ClusterMode {
+    /// `-m standalone`: one server that owns everything and is always the Raft leader.
+    Standalone,
+    /// Cluster mode: Distro and legacy Raft over the members of each server's cluster.conf.
+    Cluster,
+}
+
+impl ClusterMode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ClusterMode::Standalone => "standalone",
+            ClusterMode::Cluster => "cluster",
+        }
+    }
+}
+
+/// One entry of a server's cluster.conf (`[cluster] conf`), as the file names it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ConfMember {
+    /// A server by name: its own address.
+    Server(String),
+    /// An address: a server's own, or an alias.
+    Addr(SocketAddr),
 }
 
 /// The fault kinds a `[chaos]` section can draw (Jepsen's partition shapes and node faults).
@@ -271,6 +326,36 @@ impl Scenario {
         self.versions
             .get(server)
             .map_or(crate::model::version::DEFAULT_VERSION, |v| v.as_str())
+    }
+
+    /// Whether the servers run standalone: as `mode` says, else when there is one server.
+    pub fn standalone(&self) -> bool {
+        match self.mode {
+            Some(m) => m == ClusterMode::Standalone,
+            None => self.servers.len() == 1,
+        }
+    }
+
+    /// The address of server `name`.
+    pub fn server_addr(&self, name: &str) -> Option<SocketAddr> {
+        let i = self.servers.iter().position(|s| s == name)?;
+        Some(server_addr(i))
+    }
+
+    /// The member list of server `name`'s cluster.conf as addresses: its `conf` entry resolved
+    /// (a name to that server's address), else every server's own address (spec §4 step 1;
+    /// the server itself adds its own address when the list lacks it).
+    pub fn members_of(&self, name: &str) -> Vec<SocketAddr> {
+        match self.conf.get(name) {
+            Some(list) => list
+                .iter()
+                .filter_map(|m| match m {
+                    ConfMember::Server(s) => self.server_addr(s),
+                    ConfMember::Addr(a) => Some(*a),
+                })
+                .collect(),
+            None => (0..self.servers.len()).map(server_addr).collect(),
+        }
     }
 
     pub fn is_server(&self, name: &str) -> bool {

@@ -227,6 +227,34 @@ pub fn scenario_toml(sc: &Scenario, header: &str) -> String {
             .collect();
         let _ = writeln!(s, "versions = {{ {} }}", v.join(", "));
     }
+    if let Some(mode) = sc.mode {
+        let _ = writeln!(s, "mode = {}", quoted(mode.as_str()));
+    }
+    if !sc.aliases.is_empty() {
+        let v: Vec<String> = sc
+            .aliases
+            .iter()
+            .map(|(a, server)| format!("{} = {}", quoted(&a.to_string()), quoted(server)))
+            .collect();
+        let _ = writeln!(s, "aliases = {{ {} }}", v.join(", "));
+    }
+    if !sc.conf.is_empty() {
+        let v: Vec<String> = sc
+            .conf
+            .iter()
+            .map(|(server, members)| {
+                let names: Vec<String> = members
+                    .iter()
+                    .map(|m| match m {
+                        ConfMember::Server(n) => n.clone(),
+                        ConfMember::Addr(a) => a.to_string(),
+                    })
+                    .collect();
+                format!("{} = {}", quoted(server), list(&names))
+            })
+            .collect();
+        let _ = writeln!(s, "conf = {{ {} }}", v.join(", "));
+    }
     if !sc.overrides.is_empty() {
         let _ = writeln!(s, "\n[config]");
         for (k, v) in &sc.overrides {

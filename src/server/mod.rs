@@ -50,8 +50,12 @@ pub struct Server {
 }
 
 impl Server {
-    /// Boots the server: starts serving requests and the background tasks of its components.
-    pub fn start(ctx: NodeCtx, members: Vec<SocketAddr>) -> Arc<Server> {
+    /// Boots the server with the member list of its cluster.conf (it adds its own address when
+    /// the list lacks it, spec §4 step 1), standalone (`-m standalone`: it owns everything and
+    /// leads legacy Raft from boot) or in cluster mode, where a list holding only itself never
+    /// elects a Raft leader (spec §9 "Single-member cluster versus standalone"). It starts
+    /// serving requests and the background tasks of its components.
+    pub fn start(ctx: NodeCtx, members: Vec<SocketAddr>, standalone: bool) -> Arc<Server> {
         let table = member::Members::new(ctx.addr, &members);
         let raft = raft::RaftState {
             local: ctx.addr,
@@ -63,7 +67,7 @@ impl Server {
             leader_due: 0,
             heartbeat_due: 0,
             datums: Default::default(),
-            standalone: members.len() <= 1,
+            standalone,
         };
         let mapper = distro::DistroMapper::new(ctx.addr, members);
         let server = Arc::new(Server {

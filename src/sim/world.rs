@@ -5,17 +5,16 @@
 use crate::client::NamingClient;
 use crate::config::Config;
 use crate::io::{Clock, Disk, Net, NetEnv, NodeCtx};
-use crate::scenario::{Scenario, DEFAULT_LATENCY};
+use crate::scenario::{client_addr, server_addr, Scenario, DEFAULT_LATENCY};
 use crate::server::Server;
 use madsim::runtime::Handle;
 use madsim::task::NodeId;
 use std::collections::{BTreeMap, BTreeSet};
-use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-pub const SERVER_PORT: u16 = 8848;
-pub const CLIENT_PORT: u16 = 54951;
+pub use crate::scenario::{CLIENT_PORT, SERVER_PORT};
 
 /// The running process of a node, if it is up (cleared on crash, set again on boot).
 pub struct Slot<T>(Arc<Mutex<Option<Arc<T>>>>);
@@ -87,30 +86,26 @@ pub struct World {
     pub latency: std::ops::Range<Duration>,
 }
 
-fn server_ip(i: usize) -> IpAddr {
-    IpAddr::V4(Ipv4Addr::new(10, 0, (i / 250) as u8, (i % 250 + 1) as u8))
-}
-
-fn client_ip(i: usize) -> IpAddr {
-    IpAddr::V4(Ipv4Addr::new(10, 1, (i / 250) as u8, (i % 250 + 1) as u8))
-}
-
 impl World {
     /// Builds every node of the scenario and boots it.
     pub fn build(sc: &Scenario) -> World {
         let handle = Handle::current();
         let env = Arc::new(NetEnv::default());
         let cfg = Arc::new(sc.config.clone());
-        let members: Vec<SocketAddr> = (0..sc.servers.len())
-            .map(|i| SocketAddr::new(server_ip(i), SERVER_PORT))
-            .collect();
+        let addrs: Vec<SocketAddr> = (0..sc.servers.len()).map(server_addr).collect();
+        for (alias, server) in &sc.aliases {
+            let to = sc.server_addr(server).expect("validated");
+            env.alias(*alias, to);
+        }
+        let standalone = sc.standalone();
         let mut nodes = vec![];
         for (i, name) in sc.servers.iter().enumerate() {
-            let addr = members[i];
+            let addr = addrs[i];
             let slot = Slot::<Server>::default();
             let (clock, disk) = (Clock::default(), Disk::default());
             let boot = boot_ctx(name, addr, env.clone(), clock.clone(), disk, cfg.clone());
-            let (members, s) = (members.clone(), slot.clone());
+            // This server's cluster.conf (spec §4 step 1).
+            let (members, s) = (sc.members_of(name), slot.clone());
             let id = handle
                 .create_node()
                 .name(name)
@@ -119,7 +114,7 @@ impl World {
                     let (boot, members, s) = (boot.clone(), members.clone(), s.clone());
                     async move {
                         let ctx = boot.ctx().await;
-                        s.set(Server::start(ctx, members));
+                        s.set(Server::start(ctx, members, standalone));
                         // A madsim node whose init future returns has exited: keep it running.
                         std::future::pending::<()>().await
                     }
@@ -137,11 +132,11 @@ impl World {
             });
         }
         for (i, c) in sc.clients.iter().enumerate() {
-            let addr = SocketAddr::new(client_ip(i), CLIENT_PORT);
+            let addr = client_addr(i);
             let servers: Vec<SocketAddr> = c
                 .servers
                 .iter()
-                .map(|s| members[sc.servers.iter().position(|x| x == s).expect("validated")])
+                .map(|s| sc.server_addr(s).expect("validated"))
                 .collect();
             let slot = Slot::<NamingClient>::default();
             let (clock, disk) = (Clock::default(), Disk::default());
