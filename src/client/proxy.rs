@@ -18,6 +18,19 @@ impl fmt::Display for NacosError {
     }
 }
 
+/// What `reqApi` throws after a failed attempt (spec §13, corrected): `callServer` wraps every
+/// failure, its own exception for a non-2xx reply included, into a `NacosException` with code
+/// 500 (`SERVER_ERROR`), so the caller always sees 500. The reply's status survives only in the
+/// message, as the wrapped exception prints itself (`ErrCode:400, ErrMsg:...`); an I/O error
+/// keeps its own text.
+pub fn rethrown(status: Option<u16>, msg: &str) -> NacosError {
+    let msg = match status {
+        Some(code) => format!("ErrCode:{code}, ErrMsg:{msg}"),
+        None => msg.to_owned(),
+    };
+    NacosError { code: 500, msg }
+}
+
 /// The order in which servers are tried: one configured server is tried `domain_retry` times;
 /// several are tried once each, round-robin from a random start (§13).
 pub fn server_order(n: usize, start: usize, domain_retry: usize) -> Vec<usize> {
@@ -71,10 +84,7 @@ impl NamingClient {
                         },
                     };
                     crate::trace::emit(&*self.ctx.name, ev);
-                    last = NacosError {
-                        code: resp.status,
-                        msg,
-                    };
+                    last = rethrown(Some(resp.status), &msg);
                 }
                 Err(e) => {
                     let ev = Ev::ClientRequestFailed {
@@ -83,10 +93,7 @@ impl NamingClient {
                         error: RequestError::Io(e.to_string()),
                     };
                     crate::trace::emit(&*self.ctx.name, ev);
-                    last = NacosError {
-                        code: 500,
-                        msg: e.to_string(),
-                    };
+                    last = rethrown(None, &e.to_string());
                 }
             }
         }
@@ -97,6 +104,23 @@ impl NamingClient {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_failed_request_is_reported_as_500_with_the_status_in_the_message() {
+        // spec §13 (corrected): callServer rewraps every failure as NacosException(500, e).
+        for status in [400, 404, 500, 503] {
+            let e = rethrown(Some(status), "receive invalid redirect request from peer");
+            assert_eq!(e.code, 500);
+            assert_eq!(
+                e.msg,
+                format!("ErrCode:{status}, ErrMsg:receive invalid redirect request from peer")
+            );
+        }
+        assert_eq!(
+            rethrown(None, "connect timed out").to_string(),
+            "500 connect timed out"
+        );
+    }
 
     #[test]
     fn each_server_once_from_the_start_or_one_server_three_times() {
