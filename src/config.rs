@@ -198,6 +198,9 @@ nacos_config! {
     member_report_period: Duration = ms(2000), "§4";
     /// A member is DOWN once its failure count is greater than this.
     member_fail_limit: Int = 3, "§4";
+    /// Read timeout of a member report (DefaultHttpClientFactory); its connect timeout is
+    /// `server_connect_timeout`.
+    member_report_read_timeout: Duration = ms(2500), "§3, §4";
     /// Distro sync delay (taskDispatchPeriod / 2).
     distro_sync_delay: Duration = ms(1000), "§6";
     /// Distro retry delay after a failed sync.
@@ -236,6 +239,10 @@ nacos_config! {
     raft_heartbeat: Duration = ms(5000), "§9";
     /// Raft publish majority wait.
     raft_publish_timeout: Duration = ms(5000), "§9";
+    /// Raft: keys a follower fetches per `GET /raft/datum` after a beat.
+    raft_fetch_batch: Int = 50, "§3, §9";
+    /// Raft: pause after each beat-fetch batch.
+    raft_fetch_pause: Duration = ms(200), "§3, §9";
 
     // --- JRaft (nacos-jraft-spec §J4.3, §J13.6) ---
     /// JRaft election timeout (Nacos uses at least 5 s); heartbeat, lease and step-down
@@ -288,6 +295,10 @@ mod tests {
         assert_eq!(c.client_update_delay, ms(1000));
         assert_eq!(c.client_max_update_delay, ms(60000));
         assert_eq!(c.client_fail_cap, 6);
+        // spec §3: member report read 2500; Raft beat fetch in batches of 50, 200 ms apart
+        assert_eq!(c.member_report_read_timeout, ms(2500));
+        assert_eq!(c.raft_fetch_batch, 50);
+        assert_eq!(c.raft_fetch_pause, ms(200));
     }
 
     #[test]

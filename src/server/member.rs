@@ -173,7 +173,7 @@ impl Server {
                                 target,
                                 req,
                                 c.server_connect_timeout,
-                                std::time::Duration::from_millis(2500),
+                                c.member_report_read_timeout,
                             )
                             .await;
                         let result = match res {

@@ -15,7 +15,6 @@ use rules::{
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::time::Duration;
 
 /// One server's Raft state.
 pub struct RaftState {
@@ -314,9 +313,12 @@ impl Server {
         Response::with(Body::Peer(me))
     }
 
-    /// Fetches newer datums from the leader in batches of 50 and applies those still newer.
+    /// Fetches newer datums from the leader in batches of `raft_fetch_batch` (50), pausing
+    /// `raft_fetch_pause` (200 ms) after each, and applies those still newer (§3, §9
+    /// receivedBeat step 4).
     async fn fetch_from_leader(self: Arc<Self>, leader: Peer, keys: Vec<String>) {
-        for batch in keys.chunks(50) {
+        let (size, pause) = (self.ctx.cfg.raft_fetch_batch, self.ctx.cfg.raft_fetch_pause);
+        for batch in keys.chunks(size.max(1) as usize) {
             let api = Api::RaftGetDatums {
                 keys: batch.to_vec(),
             };
@@ -347,7 +349,7 @@ impl Server {
                     self.raft_apply(&d);
                 }
             }
-            tokio::time::sleep(Duration::from_millis(200)).await;
+            tokio::time::sleep(pause).await;
         }
     }
 

@@ -2,7 +2,7 @@
 //! and applying datums to the naming registry (the listeners of persistent keys).
 
 use super::rules::{accept_publish, majority, term_after_apply};
-use crate::io::Disk;
+use crate::io::{Disk, Timeouts};
 use crate::model::keys;
 use crate::model::raft::Peer;
 use crate::server::naming::Cause;
@@ -64,20 +64,26 @@ pub fn fingerprint(v: &RaftValue) -> String {
 }
 
 impl Server {
-    /// A publish or delete a non-leader hands to the leader: any non-2xx is a failure.
+    /// A publish or delete a non-leader hands to the leader: any non-2xx is a failure. The
+    /// publish goes by `httpPostLarge` with no timeout at all, the delete by `httpDelete` with
+    /// the internal 5 s / 10 s (spec §3, §9 signalPublish step 1 and signalDelete, corrected).
     async fn forward_to_leader(
         &self,
         leader: std::net::SocketAddr,
         api: Api,
+        timeouts: Timeouts,
     ) -> Result<(), String> {
-        match self.peer_call(leader, api).await {
+        let req = crate::wire::Request::server(api);
+        match self.ctx.net.call_with(leader, req, timeouts).await {
             Ok(r) if r.is_success() => Ok(()),
             Ok(r) => Err(format!("leader answered {}", r.status)),
             Err(e) => Err(format!("leader unreachable: {e}")),
         }
     }
 
-    /// signalPublish (§9): a non-leader forwards to the leader; the leader serializes writes,
+    /// signalPublish (§9): a non-leader forwards to the leader outside the global lock and with
+    /// no timeout (corrected: an unreachable leader holds the caller, and the service lock it
+    /// runs under, for the OS connect limit); the leader serializes writes,
     /// bumps the timestamp, applies locally first (term += 100), sends commits and waits up to
     /// 5 s for a majority. A timeout is an error for the caller, but the local write stays.
     pub(crate) async fn raft_publish(
@@ -93,15 +99,11 @@ impl Server {
             let Some(leader) = leader else {
                 return Err("no leader: publish refused".into());
             };
-            return self
-                .forward_to_leader(
-                    leader,
-                    Api::RaftPublish {
-                        key: key.to_string(),
-                        value,
-                    },
-                )
-                .await;
+            let api = Api::RaftPublish {
+                key: key.to_string(),
+                value,
+            };
+            return self.forward_to_leader(leader, api, Timeouts::none()).await;
         }
         // The global lock: publishes and deletes are serialized.
         let _guard = self.raft_lock.lock().await;
@@ -222,9 +224,12 @@ impl Server {
         Response::ok()
     }
 
-    /// signalDelete (§9): a non-leader forwards; the leader deletes locally, fires the deletes at
-    /// every peer and returns at once (no quorum).
+    /// signalDelete (§9): under the global lock, a non-leader forwards with the internal 5 s /
+    /// 10 s timeouts (corrected: an unreachable leader stalls every publish and delete of this
+    /// node meanwhile); the leader deletes locally, fires the deletes at every peer and returns
+    /// at once (no quorum).
     pub(crate) async fn raft_delete(self: &Arc<Self>, key: &str) -> Result<(), String> {
+        let _guard = self.raft_lock.lock().await;
         let (is_leader, leader, others, source) = {
             let r = self.raft.lock().unwrap();
             let others: Vec<_> = r.peers.keys().filter(|a| **a != r.local).copied().collect();
@@ -234,16 +239,13 @@ impl Server {
             let Some(leader) = leader else {
                 return Err("no leader: delete refused".into());
             };
-            return self
-                .forward_to_leader(
-                    leader,
-                    Api::RaftDelete {
-                        key: key.to_string(),
-                    },
-                )
-                .await;
+            let api = Api::RaftDelete {
+                key: key.to_string(),
+            };
+            let c = &self.ctx.cfg;
+            let timeouts = Timeouts::new(c.server_connect_timeout, c.server_read_timeout);
+            return self.forward_to_leader(leader, api, timeouts).await;
         }
-        let _guard = self.raft_lock.lock().await;
         self.raft_remove_local(key, "delete");
         let ev = Ev::RaftDelete {
             key: key.to_string(),
