@@ -3,6 +3,7 @@
 
 mod bad_input;
 mod cli;
+mod corrections;
 mod fidelity;
 mod fuzz_loader;
 mod hostile;
