@@ -43,6 +43,18 @@ impl fmt::Display for NetError {
     }
 }
 
+/// How a TCP health probe of a service instance ended (spec §8: the owner's non-blocking
+/// connect to the instance's port).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ProbeResult {
+    /// The connect completed: the port answers.
+    Connected,
+    /// The connect was refused (`ConnectException`): the port is closed, or its process gone.
+    Refused,
+    /// No answer within the probe's connect timeout: the SYN was dropped.
+    TimedOut,
+}
+
 /// How long the operating system keeps retrying a TCP connect that gets no answer: Linux's
 /// `tcp_syn_retries = 6` retransmits the SYN after 1, 2, 4, 8, 16, 32 and 64 s, so a connect
 /// with no application timeout fails after 127 s (spec §3, "Server internal HTTP connect /

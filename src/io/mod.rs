@@ -15,7 +15,7 @@ mod layering;
 pub mod net;
 pub mod simnet;
 
-pub use api::{BoxFuture, Handler, NetError, Timeouts, OS_CONNECT_TIMEOUT};
+pub use api::{BoxFuture, Handler, NetError, ProbeResult, Timeouts, OS_CONNECT_TIMEOUT};
 pub use clock::Clock;
 pub use disk::Disk;
 pub use net::Net;

@@ -6,7 +6,7 @@
 //! sockets, without `--cfg madsim`) can provide the same methods. In simulation every method
 //! runs on the process's [`Endpoint`] of the simulated wire.
 
-pub use super::api::{BoxFuture, Handler, NetError, Timeouts};
+pub use super::api::{BoxFuture, Handler, NetError, ProbeResult, Timeouts};
 use super::simnet::{Endpoint, NetEnv};
 use crate::wire::{Datagram, Request, Response};
 use std::future::Future;
@@ -68,10 +68,11 @@ impl Net {
         super::simnet::Call::new(&self.ep, dst, req, timeouts)
     }
 
-    /// A TCP health probe of a service instance (not a simulated node): the connection is
-    /// refused when the instance's port is down, accepted otherwise.
-    pub async fn probe_tcp(&self, ip: &str, port: u16) -> bool {
-        self.ep.probe_tcp(ip, port).await
+    /// A TCP health probe of a service instance (not a simulated node), with a connect timeout
+    /// (spec §8): refused when the instance's port is down, timed out when connects to it are
+    /// dropped, connected otherwise.
+    pub async fn probe_tcp(&self, ip: &str, port: u16, connect_timeout: Duration) -> ProbeResult {
+        self.ep.probe_tcp(ip, port, connect_timeout).await
     }
 
     /// Sends one UDP datagram; it may be lost.

@@ -5,7 +5,7 @@ use super::env::NetEnv;
 use super::gate::Gate;
 use super::inbox::{Inbox, Letter};
 use super::state::STACK;
-use crate::io::api::Handler;
+use crate::io::api::{Handler, ProbeResult};
 use crate::wire::Datagram;
 use madsim::time::{Sleep, TimeHandle};
 use std::future::Future;
@@ -77,12 +77,18 @@ impl Endpoint {
         self.ports.lock().unwrap().push(inbox);
     }
 
-    /// A TCP health probe of a service instance (not a simulated node): the connection is
-    /// refused when the instance's port is down, accepted otherwise.
-    pub async fn probe_tcp(&self, ip: &str, port: u16) -> bool {
-        tokio::time::sleep(Duration::from_millis(1)).await;
+    /// A TCP health probe of a service instance (not a simulated node): judged when it starts
+    /// ([`super::state::EnvState::probe`]); a connect or a refusal is known 1 ms later, a
+    /// dropped connect after `connect_timeout`.
+    pub async fn probe_tcp(&self, ip: &str, port: u16, connect_timeout: Duration) -> ProbeResult {
         let key = format!("{ip}:{port}");
-        !self.env.links.with(|s| s.closed_ports.contains(&key))
+        let result = self.env.links.with(|s| s.probe(self.me.ip(), &key));
+        let wait = match result {
+            ProbeResult::TimedOut => connect_timeout,
+            ProbeResult::Connected | ProbeResult::Refused => Duration::from_millis(1),
+        };
+        self.sleep_until(self.time.now_instant() + wait).await;
+        result
     }
 
     /// Sends one UDP datagram; it may be lost (fault `loss`), or dropped when it lands on a cut

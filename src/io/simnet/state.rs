@@ -2,6 +2,7 @@
 //! connection opens, how long a message takes, whether it lands. Pure data under one lock;
 //! the harness writes it through [`super::NetEnv`], the wire reads it.
 
+use crate::io::api::ProbeResult;
 use madsim::rand::Rng;
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::{IpAddr, SocketAddr};
@@ -168,6 +169,34 @@ impl EnvState {
         }
     }
 
+    /// How a TCP probe from `from` to a service instance's `ip:port` ends (spec §8): a dropped
+    /// connect (a blocked port, a cut link or a `no_connect` timeout toward a node's IP) times
+    /// out; a closed port (`port_down`), a refusing `no_connect` or a down process refuses it;
+    /// anything else connects.
+    pub(crate) fn probe(&self, from: IpAddr, ip_port: &str) -> ProbeResult {
+        let addr: Option<SocketAddr> = ip_port.parse().ok();
+        if let Some(a) = addr {
+            if self.blocked_ports.contains(&a)
+                || self.link_cut(from, a.ip())
+                || self.link_cut(a.ip(), from)
+            {
+                return ProbeResult::TimedOut;
+            }
+            match self.no_connect.get(&(from, a.ip())) {
+                Some(NoConnect::Timeout) => return ProbeResult::TimedOut,
+                Some(NoConnect::Refused) => return ProbeResult::Refused,
+                None => {}
+            }
+            if self.down.contains(&a.ip()) {
+                return ProbeResult::Refused;
+            }
+        }
+        if self.closed_ports.contains(ip_port) {
+            return ProbeResult::Refused;
+        }
+        ProbeResult::Connected
+    }
+
     /// Removes every link fault: cuts, one-way connect faults and extra delays (fault `heal`).
     pub fn heal_links(&mut self) {
         self.cut.clear();
@@ -236,6 +265,30 @@ mod tests {
         assert!(matches!(s.connect(ip(2), ip(1)), Connect::Refused { .. }));
         s.heal_links();
         assert!(!s.has_link_faults());
+    }
+
+    #[test]
+    fn a_probe_times_out_on_a_dropped_connect_and_is_refused_by_a_closed_port() {
+        // spec §8: the probe's outcome decides the rule (refused: unhealthy at once; timed out:
+        // a counted failure).
+        let mut s = EnvState::default();
+        let inst = "10.0.0.50:3306";
+        assert_eq!(s.probe(ip(1), inst), ProbeResult::Connected);
+        s.closed_ports.insert(inst.to_string());
+        assert_eq!(s.probe(ip(1), inst), ProbeResult::Refused);
+        s.blocked_ports.insert(inst.parse().unwrap());
+        assert_eq!(s.probe(ip(1), inst), ProbeResult::TimedOut, "a DROP wins");
+        s.heal_links();
+        s.cut.insert((ip(50), ip(1)));
+        assert_eq!(
+            s.probe(ip(1), inst),
+            ProbeResult::TimedOut,
+            "a cut either way"
+        );
+        s.cut.clear();
+        s.closed_ports.clear();
+        s.down.insert(ip(50));
+        assert_eq!(s.probe(ip(1), inst), ProbeResult::Refused);
     }
 
     #[test]
