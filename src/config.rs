@@ -165,11 +165,20 @@ nacos_config! {
     client_beat_interval: Duration = ms(5000), "§3, §8";
     /// Switch lightBeatEnabled, returned in beat replies.
     light_beat_enabled: Bool = true, "§3";
-    /// Period of the TCP health probe of persistent instances (Nacos adapts it between about
-    /// 2 s and 7 s; UNVERIFIED in the spec, which gives only checkTimes).
-    health_probe_period: Duration = ms(5000), "§3 (UNVERIFIED)";
-    /// checkTimes: consecutive probe results needed to flip a persistent instance's health.
-    health_check_times: Int = 3, "§3";
+    /// checkTimes: consecutive probe results needed to flip a persistent instance's health
+    /// (a refused connect needs only one to make it unhealthy).
+    health_check_times: Int = 3, "§3, §8";
+    /// TCP probe connect timeout (TcpSuperSenseProcessor.CONNECT_TIMEOUT_MS).
+    tcp_probe_connect_timeout: Duration = ms(500), "§3, §8";
+    /// tcpHealthParams min: the shortest probe interval (checkRtNormalized's floor).
+    tcp_probe_interval_min: Duration = ms(1000), "§3, §8";
+    /// tcpHealthParams max: the longest probe interval, the rt of a refused or failed probe,
+    /// and the bound of the first delay's random part.
+    tcp_probe_interval_max: Duration = ms(5000), "§3, §8";
+    /// tcpHealthParams factor: weight of the old interval when a probe's rt is folded in.
+    tcp_probe_factor: Float = 0.75, "§3, §8";
+    /// The fixed part of the first probe's delay (2000 + rand(0, rand(0, max))).
+    tcp_probe_first_delay: Duration = ms(2000), "§3, §8";
     /// Switch healthCheckEnabled: the beat check runs at all.
     health_check_enabled: Bool = true, "§3, §8";
     /// GlobalConfig expireInstance: expired instances are deleted, not only marked unhealthy.

@@ -182,3 +182,54 @@ delete_service = { service = "payments" }"#;
     }
     assert!(judged >= 3, "only {judged} seeds with a follower owner");
 }
+
+#[test]
+fn a_refused_probe_marks_unhealthy_at_once_and_timeouts_need_three() {
+    // spec §8 (corrected): a refused connect → checkFailNow (unhealthy at the next probe, the
+    // interval having converged to 1 s); a dropped connect → a counted failure after the
+    // 500 ms timeout, each raising the interval by a quarter: with probes 1 s, 1.25 s apart,
+    // the third timeout ends 2.75 s after the first probe, at most 1 s after the fault. (The
+    // interval starts below 7 s and shrinks by a quarter per connected probe: 1 s by 40 s.)
+    let src = |fault: &str| {
+        format!(
+            r#"
+name = "probe"
+about = "t"
+duration = "50s"
+[cluster]
+servers = 1
+[[client]]
+name = "db"
+[[step]]
+at = "5s"
+client = "db"
+register = {{ service = "mysql", ip = "10.1.0.1", port = 3306, ephemeral = false }}
+[[step]]
+at = "40s"
+{fault}
+"#
+        )
+    };
+    let unhealthy = |events: &[Event]| -> Vec<f64> {
+        events
+            .iter()
+            .filter(|e| matches!(e.ev, Ev::InstanceUnhealthy { .. }))
+            .map(secs)
+            .collect()
+    };
+    for seed in 1..=10 {
+        let refused = unhealthy(&run_seed(&src(r#"port_down = "10.1.0.1:3306""#), seed));
+        assert_eq!(refused.len(), 1, "seed {seed}");
+        assert!(
+            (40.0..41.1).contains(&refused[0]),
+            "seed {seed}: {refused:?}"
+        );
+        // The client `db` runs on 10.1.0.1: isolating it drops the probe's SYNs.
+        let dropped = unhealthy(&run_seed(&src(r#"isolate = "db""#), seed));
+        assert_eq!(dropped.len(), 1, "seed {seed}");
+        assert!(
+            (42.7..43.8).contains(&dropped[0]),
+            "seed {seed}: {dropped:?}"
+        );
+    }
+}
