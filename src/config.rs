@@ -222,6 +222,9 @@ nacos_config! {
     distro_batch_keys: Int = 1000, "§6";
     /// Delay-task engine scan interval.
     delay_engine_scan: Duration = ms(100), "§6";
+    /// Processors of a server (`Runtime.availableProcessors()`): Distro runs its sync
+    /// pipeline on the smallest power of two ≥ this of execute workers, one FIFO each.
+    server_cores: Int = 2, "§3, §6";
     /// ServiceReporter first run after boot.
     service_status_initial: Duration = ms(60000), "§7";
     /// ServiceReporter period.

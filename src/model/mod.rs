@@ -8,6 +8,7 @@ pub mod expiry;
 pub mod instance;
 pub mod ip_update;
 pub mod javafmt;
+pub mod javahash;
 pub mod keys;
 pub mod raft;
 pub mod service;

@@ -7,7 +7,9 @@
 //!
 //! How a call ends: refused after [`REFUSED_AFTER`](super::state::REFUSED_AFTER) (+ link
 //! delays) when the peer is down or rejects the connect; a connect timeout after exactly
-//! `connect` when the link is cut or the connect is dropped; the reply; a reset one way after
+//! `connect` when the link is cut or the connect is dropped, unless a SYN retransmission
+//! ([`SYN_RETRANSMITS`], 1, 3, 7, ... s in) finds the link whole again before then (the request
+//! leaves at that moment) or the peer refusing; the reply; a reset one way after
 //! the peer crashes; or a read timeout when no reply can be seen by the deadline (`read` after
 //! the request is written): heard at the deadline when the loss was known before it (a reply
 //! lost to a cut), 1 ms after it when the watchdog finds it (madsim's shortest sleep: kept, the
@@ -27,6 +29,8 @@ use std::net::SocketAddr;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
+use std::time::Duration;
+use tokio::time::Instant;
 
 /// The future of [`crate::io::Net::call`].
 pub struct Call<'a> {
@@ -49,6 +53,9 @@ enum State {
         /// The read deadline's registration with the node's watchdog.
         key: Option<u64>,
     },
+    /// The SYN got no answer: the kernel retransmits it (boxed: only calls over a cut link
+    /// come here, and every call future's size is paid by every request).
+    Connecting(Box<Connecting>),
     /// The call has failed: the caller learns it when the sleep ends (a timer of the node, so
     /// it passes through the node's gate).
     Failing {
@@ -56,6 +63,31 @@ enum State {
         err: NetError,
     },
     Done,
+}
+
+/// When Linux retransmits an unanswered SYN, counted from the first: the retransmission
+/// timeout starts at 1 s and doubles (1, 2, 4, 8, 16, 32 s), and with `tcp_syn_retries = 6` the
+/// connect fails 64 s after the last, 127 s in ([`crate::io::OS_CONNECT_TIMEOUT`]). A connect
+/// timeout shorter than that gives up first (spec §3, §6: a link that heals lets the next
+/// retransmission through).
+pub(crate) const SYN_RETRANSMITS: [Duration; 6] = [
+    Duration::from_secs(1),
+    Duration::from_secs(3),
+    Duration::from_secs(7),
+    Duration::from_secs(15),
+    Duration::from_secs(31),
+    Duration::from_secs(63),
+];
+
+/// A connect whose SYN was dropped, waiting for its next retransmission.
+struct Connecting {
+    req: Request,
+    timeouts: Timeouts,
+    /// When the first SYN left.
+    started: Instant,
+    /// The retransmission the sleep waits for (an index into [`SYN_RETRANSMITS`]).
+    retransmit: usize,
+    sleep: Sleep,
 }
 
 /// How a wait for the reply ends.
@@ -86,12 +118,44 @@ impl<'a> Call<'a> {
             (dst, s.connect_to(ep.me.ip(), dst))
         });
         self.dst = dst;
+        let now = ep.time.now_instant();
+        self.connected(connect, req, timeouts, now, 0)
+    }
+
+    /// A SYN retransmission: judged again now.
+    fn retransmit(&mut self, c: Connecting) -> State {
+        let ep = self.ep;
+        let connect = ep.env.links.with(|s| s.connect_to(ep.me.ip(), self.dst));
+        self.connected(connect, c.req, c.timeouts, c.started, c.retransmit + 1)
+    }
+
+    /// What a SYN (the first, or retransmission `next - 1`) found: the request leaves, a
+    /// refusal comes back, or the next retransmission (or the connect timeout) is awaited.
+    fn connected(
+        &mut self,
+        connect: Connect,
+        req: Request,
+        timeouts: Timeouts,
+        started: Instant,
+        next: usize,
+    ) -> State {
+        let ep = self.ep;
         let delay = match connect {
             Connect::Cut => {
-                return State::Failing {
-                    sleep: ep.time.sleep(timeouts.connect),
-                    err: NetError::ConnectTimeout,
-                }
+                let deadline = started + timeouts.connect;
+                return match SYN_RETRANSMITS.get(next).map(|d| started + *d) {
+                    Some(at) if at < deadline => State::Connecting(Box::new(Connecting {
+                        req,
+                        timeouts,
+                        started,
+                        retransmit: next,
+                        sleep: ep.time.sleep_until(at),
+                    })),
+                    _ => State::Failing {
+                        sleep: ep.time.sleep_until(deadline),
+                        err: NetError::ConnectTimeout,
+                    },
+                };
             }
             Connect::Refused { after } => {
                 // The peer's kernel answers the SYN with a RST: one round trip.
@@ -206,6 +270,16 @@ impl Future for Call<'_> {
                         }
                     }
                 },
+                State::Connecting(c) => {
+                    if Pin::new(&mut c.sleep).poll(cx).is_pending() {
+                        return Poll::Pending;
+                    }
+                    let State::Connecting(c) = std::mem::replace(&mut this.state, State::Done)
+                    else {
+                        unreachable!()
+                    };
+                    this.state = this.retransmit(*c);
+                }
                 State::Failing { sleep, err } => {
                     if Pin::new(sleep).poll(cx).is_pending() || this.ep.gate.pass(cx).is_pending() {
                         return Poll::Pending;

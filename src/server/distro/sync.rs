@@ -1,15 +1,17 @@
-//! Distro replication of ephemeral instance lists (spec §6): the two-stage delay pipeline, the
-//! batch send with its retry, and the receiving side.
+//! Distro replication of ephemeral instance lists (spec §6): the two-stage delay pipeline run
+//! by the Distro execute workers, the batch send with its retry, and the receiving side.
 
-use super::batch::SyncTasks;
+use super::batch::{worker_count, SyncTasks, Work};
+use crate::io::Timeouts;
 use crate::model::{keys, Instance};
 use crate::server::naming::Cause;
 use crate::server::Server;
 use crate::trace::{Done, Ev, Via};
-use crate::wire::{Api, Response};
+use crate::wire::{Api, Request, Response};
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::SocketAddr;
 use std::sync::Arc;
+use tokio::sync::mpsc;
 
 /// The Distro task engine of one server.
 #[derive(Default)]
@@ -17,6 +19,9 @@ pub struct DistroState {
     /// Stages (a) and (b) of the sync pipeline: keys waiting for their target's batch, and the
     /// batches waiting to be sent.
     pub tasks: SyncTasks,
+    /// The Distro execute workers' queues (spec §3): each worker runs its tasks one at a time,
+    /// in order.
+    workers: Vec<mpsc::UnboundedSender<Work>>,
     /// Sources whose checksums are being processed (the in-progress guard of §6).
     pub verifying: BTreeSet<SocketAddr>,
 }
@@ -33,20 +38,28 @@ impl Server {
         }
     }
 
-    /// The engine's 100 ms scan (§6): due stage-(a) tasks join their target's combined batch;
-    /// due batches are sent.
+    /// The Distro execute workers (W = the smallest power of two ≥ `server_cores`, spec §3),
+    /// each a FIFO run by one task, and the delay engine's 100 ms scan, which hands every due
+    /// task to its worker (§6 "Threads and timeouts of the pipeline").
     pub(crate) fn start_distro_engine(self: &Arc<Self>) {
+        let n = worker_count(self.ctx.cfg.server_cores);
+        let queues: Vec<_> = (0..n)
+            .map(|_| {
+                let (tx, rx) = mpsc::unbounded_channel();
+                tokio::spawn(run_worker(self.clone(), rx));
+                tx
+            })
+            .collect();
+        self.distro.lock().unwrap().workers = queues;
         let server = self.clone();
         tokio::spawn(async move {
             let cfg = server.ctx.cfg.clone();
-            let delay = cfg.distro_sync_delay.as_millis() as i64;
-            let batch = cfg.distro_batch_keys as usize;
             loop {
-                tokio::time::sleep(cfg.delay_engine_scan).await;
+                server.ctx.net.sleep(cfg.delay_engine_scan).await;
                 let now = server.now();
-                let sends = server.distro.lock().unwrap().tasks.scan(now, delay, batch);
-                for (target, keys) in sends {
-                    tokio::spawn(send_batch(server.clone(), target, keys));
+                let d = &mut *server.distro.lock().unwrap();
+                for (w, work) in d.tasks.scan(now, d.workers.len()) {
+                    let _ = d.workers[w].send(work);
                 }
             }
         });
@@ -98,15 +111,38 @@ impl Server {
     }
 }
 
-/// Stage (c): send the current state of the batch's keys; on failure every key re-enters
-/// stage (a) with the 5 s retry delay, forever (§6).
-async fn send_batch(server: Arc<Server>, target: SocketAddr, keys: BTreeSet<String>) {
+/// One Distro execute worker: runs its tasks one after the other. A sync blocks it until the
+/// call ends, so every task queued behind it waits (spec §6, §16 item 6).
+async fn run_worker(server: Arc<Server>, mut queue: mpsc::UnboundedReceiver<Work>) {
+    while let Some(work) = queue.recv().await {
+        match work {
+            Work::Join { key, target } => {
+                let cfg = &server.ctx.cfg;
+                let delay = cfg.distro_sync_delay.as_millis() as i64;
+                let batch = cfg.distro_batch_keys as usize;
+                let now = server.now();
+                let mut d = server.distro.lock().unwrap();
+                d.tasks.join(&key, target, delay, now, batch);
+            }
+            Work::Sync { target, keys } => send_batch(&server, target, keys).await,
+        }
+    }
+}
+
+/// Stage (c), `DistroSyncChangeTask`: read the batch's keys as they are now (the payload is
+/// fixed before the call starts), then `PUT /distro/datum` with no connect or read timeout
+/// (`httpPutLarge`, spec §3, §6 corrected); on failure every key re-enters stage (a) with the
+/// 5 s retry delay, forever.
+async fn send_batch(server: &Arc<Server>, target: SocketAddr, list: Vec<String>) {
     let cfg = server.ctx.cfg.clone();
-    let list: Vec<String> = keys.iter().cloned().collect();
     // A key removed while pending is skipped, so a batch can go out as `{}` and earn a 400.
     let data = server.datums_of(&list);
-    let api = Api::DistroDatum(data);
-    let res = server.peer_call(target, api).await;
+    let req = Request::server(Api::DistroDatum(data));
+    let res = server
+        .ctx
+        .net
+        .call_with(target, req, Timeouts::none())
+        .await;
     let ok = matches!(&res, Ok(r) if r.is_success());
     let result = match &res {
         Ok(r) if r.is_success() => Done::Ok,

@@ -150,10 +150,18 @@ impl Server {
                 let api = Api::DistroGetDatum {
                     keys: plan.to_update.clone(),
                 };
+                // Inside this handler, with no timeout (`httpGetLarge`, spec §3, §6 step 6
+                // corrected): while it waits, the guard drops every later round from `source`.
+                let req = crate::wire::Request::server(api);
+                let fetched = self
+                    .ctx
+                    .net
+                    .call_with(source, req, crate::io::Timeouts::none())
+                    .await;
                 if let Ok(Response {
                     body: Body::Datums(data),
                     ..
-                }) = self.peer_call(source, api).await
+                }) = fetched
                 {
                     updated = data.len();
                     for (k, v) in data {
