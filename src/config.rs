@@ -249,6 +249,20 @@ nacos_config! {
     jraft_lease_ratio: Float = 0.9, "§J4.3, §J5.5";
     /// JRaft default RPC timeout (entries, probes, a forwarded read index) and Nacos's own.
     jraft_rpc_timeout: Duration = ms(5000), "§J4.3";
+    /// JRaft connect timeout of its RPC client (sofa-jraft's default, UNVERIFIED in Nacos).
+    jraft_connect_timeout: Duration = ms(1000), "§J4.3";
+    /// First refresh of the JRaft route table after the group is created.
+    jraft_route_refresh_initial: Duration = ms(5000), "§J4.3, §J6.3";
+    /// Route-table refresh period: 5 s plus a uniform draw in [0, this), once per boot.
+    jraft_route_refresh_jitter: Duration = ms(5000), "§J4.3, §J6.3";
+    /// How long JRaftProtocol.write waits for a write's result.
+    jraft_write_wait: Duration = ms(10000), "§J4.3, §J6.1";
+    /// How long JRaftProtocol.getData waits for a read.
+    jraft_read_wait: Duration = ms(5000), "§J4.3, §J7.1";
+    /// ClusterVersionJudgement: first run after boot and period (re-armed after each run).
+    version_judge_period: Duration = ms(5000), "§J1.1";
+    /// ServerStatusUpdater period (first run at boot).
+    server_status_period: Duration = ms(5000), "§J9.1";
 
     // --- client (§13) ---
     /// Client HTTP connect timeout.

@@ -25,6 +25,7 @@ pub(super) const FAULTS: &[&str] = &[
     "clock_skew",
     "heal_all",
     "panic",
+    "jraft_error",
 ];
 
 /// One fault step's value; node names are checked against the scenario's (roles resolve when
@@ -166,6 +167,16 @@ pub(super) fn fault(ctx: &Ctx, f: &Field) -> R<Fault> {
             }
         }
         "panic" => Fault::Panic(any_node(f)?),
+        "jraft_error" => {
+            let n = any_node(f)?;
+            if !n.starts_with('@') && !ctx.servers.contains(&n) {
+                return fail(
+                    f.at(),
+                    format!("`jraft_error`: `{n}` is a client; only a server runs a JRaft state machine"),
+                );
+            }
+            Fault::JraftError(n)
+        }
         "heal_all" => {
             if !f.bool()? {
                 return fail(

@@ -193,6 +193,10 @@ pub enum Fault {
         offset_ms: i64,
         drift: f64,
     },
+    /// The server's JRaft state machine fails, as a snapshot write failing with EIO does
+    /// (#7735): `hasError` latches and the server is DOWN from its next status tick until it
+    /// restarts (jraft spec §J9.3, §J12.4 item 6).
+    JraftError(String),
     /// A harness self-test: a task on the node panics, as a bug in the simulated Nacos would.
     /// The run must end as a failed outcome naming the panic, the seed and the repro command.
     Panic(String),

@@ -57,6 +57,7 @@ pub fn fault_toml(f: &Fault) -> String {
         Fault::Heal => "heal = true".into(),
         Fault::HealAll => "heal_all = true".into(),
         Fault::Panic(n) => format!("panic = {}", quoted(n)),
+        Fault::JraftError(n) => format!("jraft_error = {}", quoted(n)),
         Fault::Partition(g) => format!("partition = {}", groups(g)),
         Fault::Ring(order) => format!("ring = {}", list(order)),
         Fault::Bridge { via, sides } => {

@@ -43,6 +43,9 @@ pub struct Members {
     pub local: SocketAddr,
     table: BTreeMap<SocketAddr, (NodeState, u64)>,
     cursor: usize,
+    /// Each peer's Nacos version, known once it has reported to this server; kept when it
+    /// goes DOWN or crashes (jraft spec §J1.4, §J1.6).
+    versions: BTreeMap<SocketAddr, String>,
 }
 
 impl Members {
@@ -54,6 +57,7 @@ impl Members {
             local,
             table,
             cursor: 0,
+            versions: BTreeMap::new(),
         }
     }
 
@@ -74,6 +78,11 @@ impl Members {
         }
         self.cursor = (self.cursor + 1) % others.len();
         Some(others[self.cursor])
+    }
+
+    /// The version a peer reported, if it ever reported since this server booted.
+    pub fn version(&self, a: SocketAddr) -> Option<&str> {
+        self.versions.get(&a).map(|v| v.as_str())
     }
 
     pub fn state(&self, a: SocketAddr) -> Option<NodeState> {
@@ -103,7 +112,19 @@ impl Members {
 
 impl Server {
     /// `POST /core/cluster/report` received: the sender is UP (§4 step 4).
-    pub(crate) fn on_member_report(self: &Arc<Self>, from: SocketAddr) -> Response {
+    pub(crate) fn on_member_report(
+        self: &Arc<Self>,
+        from: SocketAddr,
+        version: String,
+    ) -> Response {
+        {
+            // The receiver copies the sender's metadata, its version included (§J1.4); a
+            // report from an address outside the member list changes nothing.
+            let mut m = self.members.lock().unwrap();
+            if m.table.contains_key(&from) && from != m.local {
+                m.versions.insert(from, version);
+            }
+        }
         self.member_state_changed(from, |_, _| (NodeState::Up, 0));
         Response::ok()
     }
@@ -150,7 +171,7 @@ impl Server {
                     let s = server.clone();
                     tokio::spawn(async move {
                         let req = Request::server(Api::ClusterReport {
-                            version: "1.4.1".into(),
+                            version: s.version.clone(),
                         });
                         let c = &s.ctx.cfg;
                         // spec §3: member report HTTP connect 5000 / read 2500

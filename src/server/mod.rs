@@ -1,16 +1,20 @@
 //! One Nacos naming server node: wires its components and routes requests to them.
 
+pub mod consistency;
 pub mod distro;
 pub mod health;
-
+pub mod jraft_server;
 pub mod member;
 pub mod naming;
 pub mod persistent;
+pub mod persistent_processor;
 pub mod probe;
 pub mod push;
 pub mod raft;
+pub mod server_status;
 pub mod service;
 pub mod status;
+pub mod version_judge;
 
 use crate::io::net::BoxFuture;
 use crate::io::{Handler, NodeCtx};
@@ -34,6 +38,14 @@ pub(crate) fn raft_reply(r: Result<(), String>) -> Response {
 /// A running server process. Dropped (with all its tasks) when the node crashes.
 pub struct Server {
     pub ctx: NodeCtx,
+    /// The Nacos version this server runs (jraft spec §J13.1); it reports it to its peers.
+    pub version: String,
+    /// The JRaft node of a server ≥ 1.4.0 (jraft spec §J4.1); none below.
+    pub(crate) jraft: Mutex<Option<jraft_server::JraftNode>>,
+    /// ClusterVersionJudgement's decision (jraft spec §J1).
+    pub(crate) judgement: Mutex<version_judge::Judgement>,
+    /// ServerStatusManager's status (jraft spec §J9).
+    pub(crate) status: Mutex<crate::trace::ServerState>,
     pub(crate) state: Mutex<NamingState>,
     pub(crate) push: push::PushService,
     pub(crate) mapper: distro::DistroMapper,
@@ -51,7 +63,7 @@ pub struct Server {
 
 impl Server {
     /// Boots the server: starts serving requests and the background tasks of its components.
-    pub fn start(ctx: NodeCtx, members: Vec<SocketAddr>) -> Arc<Server> {
+    pub fn start(ctx: NodeCtx, members: Vec<SocketAddr>, version: String) -> Arc<Server> {
         let table = member::Members::new(ctx.addr, &members);
         let raft = raft::RaftState {
             local: ctx.addr,
@@ -64,9 +76,14 @@ impl Server {
             heartbeat_due: 0,
             datums: Default::default(),
             standalone: members.len() <= 1,
+            stopped: false,
         };
-        let mapper = distro::DistroMapper::new(ctx.addr, members);
+        let mapper = distro::DistroMapper::new(ctx.addr, members.clone());
         let server = Arc::new(Server {
+            version,
+            jraft: Mutex::new(None),
+            judgement: Mutex::default(),
+            status: Mutex::new(crate::trace::ServerState::Starting),
             state: Mutex::new(NamingState::default()),
             push: push::PushService::default(),
             mapper,
@@ -83,8 +100,13 @@ impl Server {
         };
         crate::trace::emit(&*server.ctx.name, ev);
         server.ctx.net.serve(server.clone());
+        server.start_status_updater();
         push::PushService::start_zombie_sweep(server.clone());
         server.start_raft();
+        if crate::model::version::supports_jraft(Some(&server.version)) {
+            server.start_jraft(&members);
+        }
+        server.start_version_judgement();
         if !server.members.lock().unwrap().others().is_empty() {
             server.start_member_reports();
             server.start_distro_engine();
@@ -129,6 +151,11 @@ impl Server {
         &self.ctx.name
     }
 
+    /// A single-server cluster runs standalone (naming spec §9, jraft spec §J1.2).
+    pub(crate) fn standalone(&self) -> bool {
+        self.raft.lock().unwrap().standalone
+    }
+
     /// The `/instance/list` view of a service as a client would get it (for checks and reports),
     /// without registering a push client. `clusters` empty = all (§11).
     pub fn view(&self, namespace: &str, grouped: &str, clusters: &[String]) -> ListView {
@@ -154,6 +181,14 @@ impl Server {
     /// exchange are boxed: this future is allocated once per request, and their state would make
     /// it larger than the allocator's fast path serves (about 2 KB instead of under 1 KB).
     async fn dispatch(self: Arc<Self>, from: SocketAddr, req: Request) -> Response {
+        // TrafficReviseFilter runs first (order 1, jraft spec §J9.6).
+        if let Some(refused) = self.traffic_revise(&req) {
+            return refused;
+        }
+        // §J2.3: after the switch every RaftController handler throws, answered 500.
+        if req.api.is_legacy_raft() && self.raft.lock().unwrap().stopped {
+            return Response::error(500, raft::store::STOPPED);
+        }
         if let Some(forward) = self.distro_filter(&req) {
             return forward.await;
         }
@@ -164,6 +199,11 @@ impl Server {
             }
             Api::DeregisterInstance(p) if !p.ephemeral => {
                 Box::pin(self.deregister_persistent(p)).await
+            }
+            Api::RegisterInstance(p)
+                if self.jraft_active() && !self.has_service(&p.namespace_id, &p.service_name) =>
+            {
+                Box::pin(self.register_new_service(p, req.ua, note)).await
             }
             Api::RegisterInstance(p) => self.register_instance(p, req.ua, note),
             Api::DeregisterInstance(p) => self.deregister_instance(p, note),
@@ -201,7 +241,10 @@ impl Server {
                 namespace_id,
                 service_name,
             } => Box::pin(self.delete_service(&namespace_id, &service_name)).await,
-            Api::ClusterReport { .. } => self.on_member_report(from),
+            Api::ClusterReport { version } => self.on_member_report(from, version),
+            Api::JraftRpc { from, msg } => self.on_jraft_rpc(from, msg),
+            Api::JraftWrite { op } => Box::pin(self.on_jraft_write(op)).await,
+            Api::JraftGetLeader => self.on_jraft_get_leader(),
             Api::DistroDatum(data) => self.on_distro_datum(data),
             Api::DistroChecksum { source, checksums } => {
                 Box::pin(self.on_distro_checksum(source, checksums)).await

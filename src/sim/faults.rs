@@ -13,7 +13,8 @@ pub use crate::scenario::DEFAULT_LATENCY;
 impl World {
     /// Applies one fault and records it as a `fault.*` event.
     /// The nodes a fault target names: a node, or a role resolved now (`@leader`: the up
-    /// server leading Raft with the highest term; `@followers`: the other up servers).
+    /// server leading Raft with the highest term; `@followers`: the other up servers). Roles
+    /// are JRaft's on a server that has switched, legacy Raft's before (jraft spec §J13.4).
     pub(crate) fn targets(&self, name: &str) -> Vec<usize> {
         if !name.starts_with('@') {
             return vec![self.idx(name)];
@@ -23,7 +24,7 @@ impl World {
         for (i, n) in self.nodes.iter().enumerate() {
             if let (Proc::Server(s), true) = (&n.slot, n.up) {
                 if let Some(server) = s.get() {
-                    let (role, term, _, _) = server.raft_view();
+                    let (role, term) = server.leadership();
                     servers.push(i);
                     if role == crate::model::raft::Role::Leader
                         && leader.is_none_or(|(t, _)| term > t)
@@ -170,6 +171,18 @@ impl World {
                 }
             }
             Fault::HealAll => self.heal_all(),
+            Fault::JraftError(n) => {
+                let target = n.starts_with('@').then(|| n.clone());
+                for i in self.targets(n) {
+                    if let Proc::Server(s) = &self.nodes[i].slot {
+                        if let Some(server) = s.get() {
+                            server.fail_state_machine();
+                        }
+                    }
+                    let target = target.clone();
+                    emit(&self.nodes[i].name, Ev::FaultJraftError { target });
+                }
+            }
             Fault::Panic(n) => {
                 for i in self.targets(n) {
                     let name = self.nodes[i].name.clone();

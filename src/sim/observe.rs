@@ -4,6 +4,7 @@
 
 use super::world::{Proc, World};
 use crate::check::convergence::Registries;
+use crate::check::jraft::JraftView;
 use crate::check::raft::StoreView;
 use crate::check::{EndState, Sample, Samples};
 use crate::model::keys;
@@ -142,6 +143,11 @@ pub fn end_state(sc: &Scenario, w: &World) -> EndState {
                     role,
                     term,
                     datums,
+                    jraft: server.jraft_view().map(|(role, term, writes)| JraftView {
+                        role,
+                        term,
+                        writes,
+                    }),
                 }
             }),
             Proc::Client(_) => None,

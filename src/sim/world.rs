@@ -111,15 +111,17 @@ impl World {
             let (clock, disk) = (Clock::default(), Disk::default());
             let boot = boot_ctx(name, addr, env.clone(), clock.clone(), disk, cfg.clone());
             let (members, s) = (members.clone(), slot.clone());
+            let version = sc.version_of(name).to_string();
             let id = handle
                 .create_node()
                 .name(name)
                 .ip(addr.ip())
                 .init(move || {
                     let (boot, members, s) = (boot.clone(), members.clone(), s.clone());
+                    let version = version.clone();
                     async move {
                         let ctx = boot.ctx().await;
-                        s.set(Server::start(ctx, members));
+                        s.set(Server::start(ctx, members, version));
                         // A madsim node whose init future returns has exited: keep it running.
                         std::future::pending::<()>().await
                     }

@@ -7,7 +7,8 @@ pub mod event;
 
 pub use event::{
     kind_info, Anomaly, BeatAbsent, CallResult, Done, Ev, FieldValue, Groups, HealthReason, Host,
-    HostList, KindInfo, Names, NodeState, OrDash, RequestError, Role, VerifyAbort, Via, KINDS,
+    HostList, KindInfo, Names, NodeState, OrDash, RequestError, Role, ServerState, VerifyAbort,
+    Via, WriteOp, WriteResult, KINDS,
 };
 
 use std::fmt::Write as _;

@@ -5,7 +5,9 @@
 use super::findings::{anomaly_points, check_marks, quiet_stretches};
 use super::*;
 use crate::report::Outcome;
-use crate::trace::{Ev, Event, FieldValue, Groups, HostList, Names, NodeState, Role, Via};
+use crate::trace::{
+    Ev, Event, FieldValue, Groups, HostList, Names, NodeState, Role, ServerState, Via, WriteResult,
+};
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::SocketAddr;
 
@@ -365,10 +367,27 @@ impl<'a> Builder<'a> {
             | Ev::FaultPortUp { .. } => self.net_fault(e),
             Ev::FaultRing { order } => self.open_net_span(t, format!("majorities ring {order}")),
             Ev::FaultClockSkew { offset_ms, drift } => self.clock_skew(e, *offset_ms, *drift),
-            Ev::RaftState { term, role } => {
+            Ev::RaftState { term, role } | Ev::JraftState { term, role, .. } => {
                 if let Some(l) = me {
                     self.role(l, t, *term, *role);
                 }
+            }
+            Ev::ProtocolSwitched { .. } => self.mark(e, MarkRow::Sync, Cat::SyncAux),
+            Ev::ServerStatus { to, .. } => {
+                let cat = if *to == ServerState::Up {
+                    Cat::MemberUp
+                } else {
+                    Cat::MemberDown
+                };
+                self.mark(e, MarkRow::Sync, cat)
+            }
+            Ev::JraftWrite { result, .. } => {
+                let cat = if *result == WriteResult::Committed {
+                    Cat::Publish
+                } else {
+                    Cat::Fail
+                };
+                self.mark(e, MarkRow::Sync, cat)
             }
             Ev::InstanceRegistered {
                 service, instance, ..
