@@ -210,6 +210,14 @@ nacos_config! {
     distro_batch_keys: Int = 1000, "§6";
     /// Delay-task engine scan interval.
     delay_engine_scan: Duration = ms(100), "§6";
+    /// EmptyServiceAutoClean: on (the shipped application.properties turns it on).
+    empty_service_clean: Bool = true, "§6";
+    /// EmptyServiceAutoClean's first run after start (shipped: 50 s).
+    empty_service_clean_initial: Duration = ms(50000), "§6";
+    /// EmptyServiceAutoClean's period (shipped: 30 s).
+    empty_service_clean_period: Duration = ms(30000), "§6";
+    /// A service is removed on the pass after its count of empty passes exceeds this.
+    empty_service_finalize_count: Int = 3, "§6";
     /// ServiceReporter first run after boot.
     service_status_initial: Duration = ms(60000), "§7";
     /// ServiceReporter period.

@@ -2,6 +2,7 @@
 
 pub mod consistency;
 pub mod distro;
+pub mod empty_service_clean;
 pub mod health;
 pub mod jraft_server;
 pub mod member;
@@ -56,6 +57,8 @@ pub struct Server {
     pub(crate) raft_lock: tokio::sync::Mutex<()>,
     /// TCP probe counters of persistent instances: (service, ip:port) → (ok count, fail count).
     pub(crate) probes: Mutex<std::collections::BTreeMap<(String, String), (u64, u64)>>,
+    /// EmptyServiceAutoClean's finalizeCount per owned service (naming spec §6).
+    pub(crate) empty_counts: Mutex<std::collections::BTreeMap<(String, String), u64>>,
     /// `synchronized (service)` around a persistent update and its Raft publish (§8 step 1).
     pub(crate) service_locks:
         Mutex<std::collections::BTreeMap<String, Arc<tokio::sync::Mutex<()>>>>,
@@ -92,6 +95,7 @@ impl Server {
             raft: Mutex::new(raft),
             raft_lock: tokio::sync::Mutex::new(()),
             probes: Mutex::default(),
+            empty_counts: Mutex::default(),
             service_locks: Mutex::default(),
             ctx,
         });
@@ -107,6 +111,7 @@ impl Server {
             server.start_jraft(&members);
         }
         server.start_version_judgement();
+        server.start_empty_service_clean();
         if !server.members.lock().unwrap().others().is_empty() {
             server.start_member_reports();
             server.start_distro_engine();
