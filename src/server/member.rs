@@ -143,7 +143,7 @@ impl Server {
         let server = self.clone();
         tokio::spawn(async move {
             let cfg = server.ctx.cfg.clone();
-            tokio::time::sleep(cfg.member_report_initial).await;
+            server.ctx.net.sleep(cfg.member_report_initial).await;
             loop {
                 let target = server.members.lock().unwrap().next_target();
                 if let Some(target) = target {
@@ -175,7 +175,7 @@ impl Server {
                         });
                     });
                 }
-                tokio::time::sleep(cfg.member_report_period).await;
+                server.ctx.net.sleep(cfg.member_report_period).await;
             }
         });
     }

@@ -118,14 +118,14 @@ impl Server {
             let tick = server.ctx.cfg.raft_tick;
             loop {
                 server.election_tick();
-                tokio::time::sleep(tick).await;
+                server.ctx.net.sleep(tick).await;
             }
         });
         let server = self.clone();
         tokio::spawn(async move {
             let tick = server.ctx.cfg.raft_tick;
             loop {
-                tokio::time::sleep(tick).await;
+                server.ctx.net.sleep(tick).await;
                 server.heartbeat_tick();
             }
         });
@@ -347,7 +347,7 @@ impl Server {
                     self.raft_apply(&d);
                 }
             }
-            tokio::time::sleep(Duration::from_millis(200)).await;
+            self.ctx.net.sleep(Duration::from_millis(200)).await;
         }
     }
 
