@@ -278,7 +278,10 @@ latency = ["1ms", "10ms"]
     assert_eq!(fault(&sc, 0), &Fault::Crash(n("s1")));
     assert_eq!(fault(&sc, 1), &Fault::Restart(n("s1")));
     assert_eq!(fault(&sc, 2), &Fault::Pause(n("provider")));
-    assert_eq!(fault(&sc, 3), &Fault::Resume(n("provider")));
+    assert_eq!(
+        fault(&sc, 3),
+        &Fault::Resume(n("provider"), ResumeOrder::Seeded)
+    );
     assert_eq!(fault(&sc, 4), &Fault::Isolate(n("s2")));
     assert_eq!(fault(&sc, 5), &Fault::Heal);
     assert_eq!(
