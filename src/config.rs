@@ -7,6 +7,9 @@
 use std::fmt;
 use std::time::Duration;
 
+mod bounds;
+pub use bounds::{bound, Bound, MAX_CONFIG_DURATION};
+
 /// The value kinds a config key can hold; used for parsing overrides and for the README table.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kind {
@@ -111,8 +114,14 @@ macro_rules! nacos_config {
                 $( (stringify!($field), Kind::$kind, $spec, concat!($($doc),*)), )*
             ];
 
-            /// Applies one override. The caller has already parsed the value to the key's kind.
+            /// Applies one override, within the key's range ([`bound`]). The caller has
+            /// already parsed the value to the key's kind.
             pub fn set(&mut self, key: &str, value: Value) -> Result<(), String> {
+                if let Some((b, why)) = bound(key) {
+                    b.check(value).map_err(|range| {
+                        format!("`{key}` = {} is out of range: {range} ({why})", show_value(value))
+                    })?;
+                }
                 match key {
                     $( stringify!($field) => {
                         self.$field = nacos_config!(@get $kind, value, key)?;
@@ -143,6 +152,16 @@ macro_rules! nacos_config {
     (@show Bool, $v:expr) => { $v.to_string() };
     (@show Int, $v:expr) => { $v.to_string() };
     (@show Float, $v:expr) => { format!("{:?}", $v) };
+}
+
+/// A value as a scenario writes it.
+fn show_value(v: Value) -> String {
+    match v {
+        Value::Duration(d) => bounds::show_dur(d),
+        Value::Bool(b) => b.to_string(),
+        Value::Int(i) => i.to_string(),
+        Value::Float(f) => format!("{f:?}"),
+    }
 }
 
 const fn ms(n: u64) -> Duration {

@@ -20,7 +20,8 @@ pub struct EndState {
     pub registries: Registries,
     /// Every up server's legacy Raft store.
     pub stores: Vec<StoreView>,
-    /// No cut, pause or datagram loss is in force at the end.
+    /// No link fault (cut, `no_connect`, delay, blocked port), pause or datagram loss is in
+    /// force at the end.
     pub network_whole: bool,
     /// Time from the last fault step to the end (the whole run when there was none).
     pub since_last_fault: Duration,
@@ -34,7 +35,7 @@ impl EndState {
     /// The reason the end state is not quiet enough to judge liveness, if it is not.
     fn not_quiet(&self) -> Option<String> {
         if !self.network_whole {
-            Some("a cut, pause or datagram loss is still in force at the end".into())
+            Some("a link fault, pause or datagram loss is still in force at the end".into())
         } else if self.since_last_fault < self.quiet {
             Some(format!(
                 "the last fault was {} before the end, less than the quiet period {}",

@@ -37,12 +37,12 @@ pub(crate) fn start_health_probe(server: Arc<Server>, ns: String, grouped: Strin
     tokio::spawn(async move {
         let cfg = server.ctx.cfg.clone();
         let first = 2000 + madsim::rand::random::<u64>() % 5000;
-        tokio::time::sleep(Duration::from_millis(first)).await;
+        server.ctx.net.sleep(Duration::from_millis(first)).await;
         loop {
             if !probe_round(&server, &ns, &grouped).await {
                 return; // the service is gone
             }
-            tokio::time::sleep(cfg.health_probe_period).await;
+            server.ctx.net.sleep(cfg.health_probe_period).await;
         }
     });
 }

@@ -181,8 +181,9 @@ events! {
     FaultRestart = "fault.restart" { target: Option<String> },
     /// Fault: a node was paused (stop-the-world).
     FaultPause = "fault.pause" { target: Option<String> },
-    /// Fault: a paused node resumed.
-    FaultResume = "fault.resume" { target: Option<String> },
+    /// Fault: a paused node resumed; `order` says what ran first, its overdue timers or its
+    /// queued requests (absent: madsim's seeded order).
+    FaultResume = "fault.resume" { target: Option<String>, order: Option<RunFirst> },
     /// Fault: a node was cut off from every other node.
     FaultIsolate = "fault.isolate" { target: Option<String> },
     /// Fault: the network split into groups.
@@ -193,7 +194,16 @@ events! {
     FaultRing = "fault.ring" { order: Names },
     /// Fault: messages from `from` to `to` are dropped.
     FaultOneWay = "fault.one_way" { from: Names, to: Names },
-    /// Fault: every cut link works again.
+    /// Fault: connections opened by `from` toward `to` fail (`mode`: the connect times out or
+    /// is refused); `to`'s connections toward `from` still work; datagrams `from` → `to` drop.
+    FaultNoConnect = "fault.no_connect" { from: Names, to: Names, mode: ConnectFail },
+    /// Fault: every message from `from` to `to` takes `extra_ms` longer (0: the delay ends).
+    FaultDelay = "fault.delay" { from: Names, to: Names, extra_ms: u64 },
+    /// Fault: a firewall on the node drops connections to its `port`.
+    FaultBlockPort = "fault.block_port" { port: u16, target: Option<String> },
+    /// Fault: the node's `port` accepts connections again.
+    FaultUnblockPort = "fault.unblock_port" { port: u16, target: Option<String> },
+    /// Fault: every link fault is removed (cuts, `no_connect`, delays, blocked ports).
     FaultHeal = "fault.heal" {},
     /// Fault: every fault is undone.
     FaultHealAll = "fault.heal_all" {},
@@ -275,6 +285,17 @@ words! {
 words! {
     /// Why an instance's health changed or it was deleted.
     HealthReason { Beat = "beat", StatusSync = "status_sync", TcpProbe = "tcp_probe", Expired = "expired" }
+}
+
+words! {
+    /// `fault.resume order=`: what a resumed node ran first (§16: a GC pause's overdue timers
+    /// racing its queued requests).
+    RunFirst { Timers = "timers-first", Requests = "requests-first" }
+}
+
+words! {
+    /// `fault.no_connect mode=`: how a connection from `from` toward `to` fails.
+    ConnectFail { Timeout = "timeout", Refused = "refused" }
 }
 
 words! {

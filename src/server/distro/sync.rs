@@ -42,7 +42,7 @@ impl Server {
             let delay = cfg.distro_sync_delay.as_millis() as i64;
             let batch = cfg.distro_batch_keys as usize;
             loop {
-                tokio::time::sleep(cfg.delay_engine_scan).await;
+                server.ctx.net.sleep(cfg.delay_engine_scan).await;
                 let now = server.now();
                 let sends = server.distro.lock().unwrap().tasks.scan(now, delay, batch);
                 for (target, keys) in sends {

@@ -124,14 +124,14 @@ impl Server {
                     return; // §J2.2: the election timer is cancelled
                 }
                 server.election_tick();
-                tokio::time::sleep(tick).await;
+                server.ctx.net.sleep(tick).await;
             }
         });
         let server = self.clone();
         tokio::spawn(async move {
             let tick = server.ctx.cfg.raft_tick;
             loop {
-                tokio::time::sleep(tick).await;
+                server.ctx.net.sleep(tick).await;
                 if server.raft.lock().unwrap().stopped {
                     return; // §J2.2: the heartbeat timer is cancelled
                 }
@@ -356,7 +356,7 @@ impl Server {
                     self.raft_apply(&d);
                 }
             }
-            tokio::time::sleep(Duration::from_millis(200)).await;
+            self.ctx.net.sleep(Duration::from_millis(200)).await;
         }
     }
 
