@@ -7,6 +7,9 @@
 use std::fmt;
 use std::time::Duration;
 
+mod bounds;
+pub use bounds::{bound, Bound, MAX_CONFIG_DURATION};
+
 /// The value kinds a config key can hold; used for parsing overrides and for the README table.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kind {
@@ -111,8 +114,14 @@ macro_rules! nacos_config {
                 $( (stringify!($field), Kind::$kind, $spec, concat!($($doc),*)), )*
             ];
 
-            /// Applies one override. The caller has already parsed the value to the key's kind.
+            /// Applies one override, within the key's range ([`bound`]). The caller has
+            /// already parsed the value to the key's kind.
             pub fn set(&mut self, key: &str, value: Value) -> Result<(), String> {
+                if let Some((b, why)) = bound(key) {
+                    b.check(value).map_err(|range| {
+                        format!("`{key}` = {} is out of range: {range} ({why})", show_value(value))
+                    })?;
+                }
                 match key {
                     $( stringify!($field) => {
                         self.$field = nacos_config!(@get $kind, value, key)?;
@@ -143,6 +152,16 @@ macro_rules! nacos_config {
     (@show Bool, $v:expr) => { $v.to_string() };
     (@show Int, $v:expr) => { $v.to_string() };
     (@show Float, $v:expr) => { format!("{:?}", $v) };
+}
+
+/// A value as a scenario writes it.
+fn show_value(v: Value) -> String {
+    match v {
+        Value::Duration(d) => bounds::show_dur(d),
+        Value::Bool(b) => b.to_string(),
+        Value::Int(i) => i.to_string(),
+        Value::Float(f) => format!("{f:?}"),
+    }
 }
 
 const fn ms(n: u64) -> Duration {
@@ -225,6 +244,14 @@ nacos_config! {
     /// Processors of a server (`Runtime.availableProcessors()`): Distro runs its sync
     /// pipeline on the smallest power of two ≥ this of execute workers, one FIFO each.
     server_cores: Int = 2, "§3, §6";
+    /// EmptyServiceAutoClean: on (the shipped application.properties turns it on).
+    empty_service_clean: Bool = true, "§6";
+    /// EmptyServiceAutoClean's first run after start (shipped: 50 s).
+    empty_service_clean_initial: Duration = ms(50000), "§6";
+    /// EmptyServiceAutoClean's period (shipped: 30 s).
+    empty_service_clean_period: Duration = ms(30000), "§6";
+    /// A service is removed on the pass after its count of empty passes exceeds this.
+    empty_service_finalize_count: Int = 3, "§6";
     /// ServiceReporter first run after boot.
     service_status_initial: Duration = ms(60000), "§7";
     /// ServiceReporter period.
@@ -268,6 +295,20 @@ nacos_config! {
     jraft_lease_ratio: Float = 0.9, "§J4.3, §J5.5";
     /// JRaft default RPC timeout (entries, probes, a forwarded read index) and Nacos's own.
     jraft_rpc_timeout: Duration = ms(5000), "§J4.3";
+    /// JRaft connect timeout of its RPC client (sofa-jraft's default, UNVERIFIED in Nacos).
+    jraft_connect_timeout: Duration = ms(1000), "§J4.3";
+    /// First refresh of the JRaft route table after the group is created.
+    jraft_route_refresh_initial: Duration = ms(5000), "§J4.3, §J6.3";
+    /// Route-table refresh period: 5 s plus a uniform draw in [0, this), once per boot.
+    jraft_route_refresh_jitter: Duration = ms(5000), "§J4.3, §J6.3";
+    /// How long JRaftProtocol.write waits for a write's result.
+    jraft_write_wait: Duration = ms(10000), "§J4.3, §J6.1";
+    /// How long JRaftProtocol.getData waits for a read.
+    jraft_read_wait: Duration = ms(5000), "§J4.3, §J7.1";
+    /// ClusterVersionJudgement: first run after boot and period (re-armed after each run).
+    version_judge_period: Duration = ms(5000), "§J1.1";
+    /// ServerStatusUpdater period (first run at boot).
+    server_status_period: Duration = ms(5000), "§J9.1";
 
     // --- client (§13) ---
     /// Client HTTP connect timeout.

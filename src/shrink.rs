@@ -296,9 +296,13 @@ fn without_node(sc: &Scenario, name: &str) -> Option<Scenario> {
                     Fault::Crash(n)
                     | Fault::Restart(n)
                     | Fault::Pause(n)
-                    | Fault::Resume(n)
+                    | Fault::Resume(n, _)
                     | Fault::Isolate(n)
                     | Fault::Panic(n) => n != name,
+                    Fault::BlockPort { node, .. } => node != name,
+                    Fault::NoConnect { from, to, .. } | Fault::Delay { from, to, .. } => {
+                        from != name && to != name
+                    }
                     Fault::ClockSkew { node, .. } => node != name,
                     Fault::OneWay { from, to } => from != name && to != name,
                     Fault::Partition(groups) => {

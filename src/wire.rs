@@ -158,6 +158,22 @@ pub enum Api {
     RaftDelete {
         key: String,
     },
+    /// A JRaft RPC to a peer's JRaft port (`ip:port-1000`, jraft spec §J4.2): a vote, a
+    /// pre-vote, AppendEntries or a forwarded read index. The reply carries the peer's answers
+    /// to it ([`Body::Jraft`]), as sofa-jraft answers on the RPC's own connection.
+    JraftRpc {
+        /// The sender's index in the configured member list.
+        from: usize,
+        msg: crate::jraft::Msg<JraftOp>,
+    },
+    /// A write forwarded to the cached leader (`JRaftServer.invokeToLeader`, §J6.4); the
+    /// reply is [`Body::JraftWrite`].
+    JraftWrite {
+        op: JraftOp,
+    },
+    /// `GetLeaderRequest` of the route-table refresh (§J6.3); the reply is
+    /// [`Body::JraftLeader`].
+    JraftGetLeader,
     /// `DELETE /raft/datum/commit`.
     RaftDeleteCommit {
         key: String,
@@ -198,8 +214,26 @@ impl Api {
             Api::RaftPublish { .. } => "POST /raft/datum",
             Api::RaftCommit { .. } => "POST /raft/datum/commit",
             Api::RaftDelete { .. } => "DELETE /raft/datum",
+            Api::JraftRpc { .. } => "JRaft RPC",
+            Api::JraftWrite { .. } => "JRaft WriteRequest",
+            Api::JraftGetLeader => "JRaft GetLeaderRequest",
             Api::RaftDeleteCommit { .. } => "DELETE /raft/datum/commit",
         }
+    }
+
+    /// A legacy Raft endpoint (`/raft/*`, naming spec §9).
+    pub fn is_legacy_raft(&self) -> bool {
+        matches!(
+            self,
+            Api::RaftVote(_)
+                | Api::RaftBeat { .. }
+                | Api::RaftGetDatums { .. }
+                | Api::RaftGetPeer
+                | Api::RaftPublish { .. }
+                | Api::RaftCommit { .. }
+                | Api::RaftDelete { .. }
+                | Api::RaftDeleteCommit { .. }
+        )
     }
 
     /// The grouped service name the call is about, if any (DistroFilter's routing key, §5).
@@ -294,6 +328,16 @@ pub enum Body {
     Peer(RaftPeer),
     /// Raft datums (`GET /raft/datum`).
     RaftDatums(Vec<RaftDatum>),
+    /// A JRaft peer's answers to an RPC (jraft spec §J5).
+    Jraft(Vec<crate::jraft::Msg<JraftOp>>),
+    /// The leader's answer to a forwarded write: `success=false` carries sofa-jraft's
+    /// `errMsg` ("Could not find leader : naming_persistent_service", §J6.4).
+    JraftWrite {
+        success: bool,
+        err_msg: String,
+    },
+    /// A peer's leader, by member index (None: sofa-jraft's EAGAIN "Unknown leader", §J6.3).
+    JraftLeader(Option<usize>),
 }
 
 /// An HTTP-like reply: a status code and a body.
@@ -359,3 +403,35 @@ pub enum Datagram {
 /// Beat reply codes (§3).
 pub const CODE_OK: u32 = 10200;
 pub const CODE_RESOURCE_NOT_FOUND: u32 = 20404;
+
+/// One naming command of the JRaft group `naming_persistent_service`: a batch write of one key
+/// (`PersistentServiceProcessor.put` / `remove`, jraft spec §J6.1).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum JraftOp {
+    Write {
+        key: String,
+        value: RaftValue,
+        /// Simulation-only: which write this is (the checkers follow it from the caller to
+        /// every server that applies it). No Nacos rule reads it.
+        id: u64,
+    },
+    Delete {
+        key: String,
+        /// As for `Write`.
+        id: u64,
+    },
+}
+
+impl JraftOp {
+    pub fn key(&self) -> &str {
+        match self {
+            JraftOp::Write { key, .. } | JraftOp::Delete { key, .. } => key,
+        }
+    }
+
+    pub fn id(&self) -> u64 {
+        match self {
+            JraftOp::Write { id, .. } | JraftOp::Delete { id, .. } => *id,
+        }
+    }
+}

@@ -3,6 +3,7 @@
 //! harness builds, and the event log; they know nothing of the simulated world.
 
 use super::convergence::{divergences, Registries};
+use super::jraft;
 use super::raft::{dirty_writes, lost_writes, two_leaders, StoreView};
 use super::{Check, Expected, Finding, Invariant, Observed};
 use crate::config::fmt_duration;
@@ -19,7 +20,8 @@ pub struct EndState {
     pub registries: Registries,
     /// Every up server's legacy Raft store.
     pub stores: Vec<StoreView>,
-    /// No cut, pause or datagram loss is in force at the end.
+    /// No link fault (cut, `no_connect`, delay, blocked port), pause or datagram loss is in
+    /// force at the end.
     pub network_whole: bool,
     /// Time from the last fault step to the end (the whole run when there was none).
     pub since_last_fault: Duration,
@@ -33,7 +35,7 @@ impl EndState {
     /// The reason the end state is not quiet enough to judge liveness, if it is not.
     fn not_quiet(&self) -> Option<String> {
         if !self.network_whole {
-            Some("a cut, pause or datagram loss is still in force at the end".into())
+            Some("a link fault, pause or datagram loss is still in force at the end".into())
         } else if self.since_last_fault < self.quiet {
             Some(format!(
                 "the last fault was {} before the end, less than the quiet period {}",
@@ -112,20 +114,31 @@ pub fn always_on(exp: &[Expect], end: &EndState, events: &[Event]) -> AlwaysOn {
     };
     verdict(&mut out, conv, Anomaly::Divergence, judged);
 
-    // Legacy Raft safety (§16.4), in a cluster.
+    // Raft safety, in a cluster: legacy Raft (naming spec §16.4) and JRaft (jraft spec
+    // §J13.5), each judged on its own events and stores.
     let one = || Err("a single server has no Raft group to judge".to_string());
     let published = events
         .iter()
-        .any(|e| matches!(e.ev, Ev::RaftPublish { .. }));
+        .any(|e| matches!(e.ev, Ev::RaftPublish { .. }))
+        || jraft::any_write(events);
     let no_write = || Err("no Raft write in this run".to_string());
     let cluster = end.servers >= 2;
+    let jstores: Vec<(String, jraft::JraftView)> = end
+        .stores
+        .iter()
+        .filter_map(|s| s.jraft.clone().map(|j| (s.server.clone(), j)))
+        .collect();
     let inv = |a| Invariant::No(a);
+    let both = |mut a: Vec<Finding>, b: Vec<Finding>| {
+        a.extend(b);
+        a
+    };
     verdict(
         &mut out,
         inv(Anomaly::TwoLeaders),
         Anomaly::TwoLeaders,
         if cluster {
-            Ok(two_leaders(events))
+            Ok(both(two_leaders(events), jraft::two_leaders(events)))
         } else {
             one()
         },
@@ -137,7 +150,10 @@ pub fn always_on(exp: &[Expect], end: &EndState, events: &[Event]) -> AlwaysOn {
         match (cluster, published) {
             (false, _) => one(),
             (true, false) => no_write(),
-            (true, true) => Ok(dirty_writes(events, &end.stores)),
+            (true, true) => Ok(both(
+                dirty_writes(events, &end.stores),
+                jraft::dirty_writes(events, &jstores),
+            )),
         },
     );
     verdict(
@@ -148,7 +164,10 @@ pub fn always_on(exp: &[Expect], end: &EndState, events: &[Event]) -> AlwaysOn {
             (false, _, _) => one(),
             (true, false, _) => no_write(),
             (true, true, Some(r)) => Err(r),
-            (true, true, None) => Ok(lost_writes(events, &end.stores)),
+            (true, true, None) => Ok(both(
+                lost_writes(events, &end.stores),
+                jraft::lost_writes(events, &jstores),
+            )),
         },
     );
     out

@@ -1,7 +1,7 @@
 //! Rare-event coverage (issue 5): which interesting behaviours a run reached, and how often, so
 //! a sweep can say what its seeds exercised and name what none of them reached.
 
-use crate::trace::{Ev, Event, HealthReason, NodeState};
+use crate::trace::{Ev, Event, HealthReason, NodeState, Role, ServerState, WriteResult};
 use std::collections::BTreeMap;
 
 /// The behaviours counted, in the order a sweep reports them: (name, what it means).
@@ -22,6 +22,28 @@ pub const ITEMS: &[(&str, &str)] = &[
         "raft.beat_deleted_key",
         "a follower deleted a key absent from the leader's beat (§9)",
     ),
+    (
+        "protocol.switched",
+        "a server switched its persistent data to JRaft (§J1.5)",
+    ),
+    ("jraft.leader_elected", "a JRaft leader was elected (§J5.4)"),
+    (
+        "jraft.leader_changed",
+        "a later JRaft election named a different leader",
+    ),
+    (
+        "jraft.step_down",
+        "a JRaft leader stepped down (lost its majority, or saw a higher term, §J5.5)",
+    ),
+    (
+        "jraft.write_no_leader",
+        "a JRaft write was rejected: no leader known (§J6.5)",
+    ),
+    (
+        "jraft.ok_without_commit",
+        "a JRaft write was answered ok and applied nowhere (1.4.1, §J6.6)",
+    ),
+    ("server.down", "a server's status went DOWN (§J9.4)"),
     (
         "member.suspicious",
         "a server marked a peer SUSPICIOUS (§4)",
@@ -124,6 +146,24 @@ fn item(e: &Event) -> Option<&'static str> {
             reason: HealthReason::Expired,
             ..
         } => "instance.deleted_expired",
+        Ev::ProtocolSwitched { .. } => "protocol.switched",
+        Ev::JraftState {
+            role: Role::Follower,
+            reason: Some(_),
+            ..
+        } => "jraft.step_down",
+        Ev::JraftWrite {
+            result: WriteResult::Rejected(why),
+            ..
+        } if why.contains("did not find the Leader") => "jraft.write_no_leader",
+        Ev::JraftWrite {
+            result: WriteResult::OkNotApplied,
+            ..
+        } => "jraft.ok_without_commit",
+        Ev::ServerStatus {
+            to: ServerState::Down,
+            ..
+        } => "server.down",
         Ev::ClientRequestFailed { .. } => "client.failover",
         Ev::ClientReregister { .. } => "client.reregister",
         Ev::PushFailed { .. } => "push.given_up",
@@ -139,8 +179,15 @@ fn item(e: &Event) -> Option<&'static str> {
 pub fn count(events: &[Event]) -> BTreeMap<&'static str, u64> {
     let mut out: BTreeMap<&'static str, u64> = BTreeMap::new();
     let mut leader: Option<std::net::SocketAddr> = None;
+    let mut jleader: Option<std::net::SocketAddr> = None;
     for e in events {
-        if let Ev::RaftLeader { leader: l, .. } = e.ev {
+        if let Ev::JraftLeader { leader: l, .. } = e.ev {
+            *out.entry("jraft.leader_elected").or_default() += 1;
+            if jleader.is_some_and(|p| p != l) {
+                *out.entry("jraft.leader_changed").or_default() += 1;
+            }
+            jleader = Some(l);
+        } else if let Ev::RaftLeader { leader: l, .. } = e.ev {
             *out.entry("raft.leader_elected").or_default() += 1;
             if leader.is_some_and(|p| p != l) {
                 *out.entry("raft.leader_changed").or_default() += 1;

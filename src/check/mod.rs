@@ -10,6 +10,7 @@ pub mod always;
 pub mod convergence;
 pub mod coverage;
 mod expect;
+pub mod jraft;
 pub mod raft;
 mod samples;
 mod text;

@@ -14,6 +14,8 @@ pub struct StoreView {
     pub term: u64,
     /// key → (timestamp, value fingerprint)
     pub datums: BTreeMap<String, (u64, String)>,
+    /// The server's JRaft node, if it runs one (jraft spec §J4.1).
+    pub jraft: Option<super::jraft::JraftView>,
 }
 
 /// `anomaly.two_leaders`: two nodes made themselves leader in the same term. The finding
@@ -133,8 +135,18 @@ pub fn lost_writes(events: &[Event], stores: &[StoreView]) -> Vec<Finding> {
     for p in publishes(events).into_iter().filter(|p| p.ok) {
         last_ok.insert(p.key, p);
     }
+    // A key JRaft wrote after the switch holds JRaft's value now (jraft spec §J2.5): legacy
+    // Raft's acknowledgement of it is not judged against it.
+    let jraft_keys: BTreeSet<&str> = events
+        .iter()
+        .filter_map(|e| match &e.ev {
+            Ev::JraftWrite { key, .. } => Some(key.as_str()),
+            _ => None,
+        })
+        .collect();
     last_ok
         .into_values()
+        .filter(|p| !jraft_keys.contains(p.key))
         .filter(|p| {
             !events.iter().any(|e| {
                 matches!(&e.ev, Ev::RaftDelete { key, reason: None } if key == p.key)
@@ -216,6 +228,7 @@ mod tests {
                 .iter()
                 .map(|(k, t, v)| (k.to_string(), (*t, v.to_string())))
                 .collect(),
+            jraft: None,
         }
     }
 

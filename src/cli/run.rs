@@ -109,13 +109,18 @@ pub fn list(dir: &Path) -> ExitCode {
 }
 
 pub fn config() -> ExitCode {
-    println!("{:<30} {:<10} {:<8} description", "key", "default", "spec");
+    println!(
+        "{:<30} {:<10} {:<18} {:<8} description",
+        "key", "default", "range", "spec"
+    );
     let d = Config::default();
     for (k, _, spec, doc) in Config::KEYS {
+        let range = nacos_sim::config::bound(k).map_or_else(String::new, |b| b.0.to_string());
         println!(
-            "{:<30} {:<10} {:<8} {}",
+            "{:<30} {:<10} {:<18} {:<8} {}",
             k,
             d.get(k).unwrap_or_default(),
+            range,
             spec,
             doc
         );

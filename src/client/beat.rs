@@ -46,7 +46,11 @@ impl NamingClient {
         tokio::spawn(async move {
             let mut next = info.period;
             loop {
-                tokio::time::sleep(Duration::from_millis(next.max(1) as u64)).await;
+                client
+                    .ctx
+                    .net
+                    .sleep(Duration::from_millis(next.max(1) as u64))
+                    .await;
                 if client.beats.lock().unwrap().tasks.get(&key) != Some(&gen) {
                     return; // removed or replaced
                 }

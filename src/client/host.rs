@@ -109,7 +109,7 @@ impl NamingClient {
             let step = Duration::from_millis(10);
             let mut waited = Duration::ZERO;
             while waited < hold && self.host.lock().unwrap().updating.contains(&key) {
-                tokio::time::sleep(step).await;
+                self.ctx.net.sleep(step).await;
                 waited += step;
             }
         }
@@ -212,7 +212,7 @@ impl NamingClient {
             let mut fail_count: u32 = 0;
             let mut delay = default_delay;
             loop {
-                tokio::time::sleep(Duration::from_millis(delay)).await;
+                client.ctx.net.sleep(Duration::from_millis(delay)).await;
                 let (base, ok) = client
                     .update_task_run(&key, &grouped, &clusters, &mut remembered)
                     .await;

@@ -107,7 +107,12 @@ impl Outcome {
     fn in_story(&self, e: &Event) -> bool {
         let always = matches!(
             e.ev,
-            Ev::RaftLeader { .. } | Ev::ClientCall { .. } | Ev::ClientReregister { .. }
+            Ev::RaftLeader { .. }
+                | Ev::JraftLeader { .. }
+                | Ev::ProtocolSwitched { .. }
+                | Ev::ServerStatus { .. }
+                | Ev::ClientCall { .. }
+                | Ev::ClientReregister { .. }
         ) || e.kind().starts_with("fault.")
             || e.kind().starts_with("anomaly.");
         always

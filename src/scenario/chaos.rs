@@ -11,6 +11,7 @@
 //! max_down = 1                   # servers crashed or paused at once (default: a minority)
 //! loss = [0.05, 0.5]             # datagram loss rate drawn in this range
 //! latency = ["10ms", "500ms"]    # upper end of a drawn latency range
+//! delay = ["500ms", "5s"]        # extra one-way delay of a drawn `delay` on one link
 //! skew = "30s"                   # largest clock offset either way
 //! drift = 0.01                   # largest clock drift either way (s per s)
 //! ```
@@ -20,14 +21,14 @@ use super::types::{ChaosSpec, CHAOS_KINDS};
 use std::time::Duration;
 
 const KEYS: &[&str] = &[
-    "faults", "start", "end", "every", "hold", "nodes", "max_down", "loss", "latency", "skew",
-    "drift",
+    "faults", "start", "end", "every", "hold", "nodes", "max_down", "loss", "latency", "delay",
+    "skew", "drift",
 ];
 
 /// The smallest cluster each kind makes sense for.
 pub(crate) fn min_servers(kind: &str) -> usize {
     match kind {
-        "partition" | "one_way" => 2,
+        "partition" | "one_way" | "no_connect" | "delay" => 2,
         "bridge" => 3,
         "ring" => 4,
         _ => 1,
@@ -186,6 +187,26 @@ pub(crate) fn read_chaos(
         (Duration::from_millis(10), Duration::from_millis(500)),
         "[\"10ms\", \"500ms\"]",
     )?;
+    let delay = range(
+        "delay",
+        (Duration::from_millis(500), Duration::from_secs(5)),
+        "[\"500ms\", \"5s\"]",
+    )?;
+    if delay.0.is_zero() {
+        return fail(
+            at("delay"),
+            "`chaos.delay` must start above 0s (a zero delay is no fault)",
+        );
+    }
+    if delay.1 > super::fault_steps::MAX_LINK_DELAY {
+        return fail(
+            at("delay"),
+            format!(
+                "`chaos.delay` ends at {}: a link delay is at most 24h",
+                super::fields::show(delay.1)
+            ),
+        );
+    }
     let skew = dur("skew", Duration::from_secs(30))?;
     let drift = match t.get("drift") {
         None => 0.01,
@@ -210,6 +231,7 @@ pub(crate) fn read_chaos(
         max_down,
         loss,
         latency,
+        delay,
         skew,
         drift,
     }))

@@ -1,10 +1,11 @@
 //! Faults in `[[step]]` tables (`crash = "s1"`, `partition = [[...], [...]]`, ...): the fault
 //! half of a step, read into a [`Fault`] value that `sim/faults.rs` applies when the step runs.
 
-use super::ctx::Ctx;
-use super::fields::{as_array, fail, found, sub_table, Field, R};
+use super::ctx::{Ctx, Want};
+use super::fields::{as_array, fail, found, show, sub_table, with_suggestion, Field, R};
 use super::tree::Val;
 use super::types::*;
+use std::time::Duration;
 
 /// The fault keys of a step, in the order messages list them.
 pub(super) const FAULTS: &[&str] = &[
@@ -18,6 +19,10 @@ pub(super) const FAULTS: &[&str] = &[
     "bridge",
     "ring",
     "one_way",
+    "no_connect",
+    "delay",
+    "block_port",
+    "unblock_port",
     "loss",
     "latency",
     "port_down",
@@ -25,6 +30,7 @@ pub(super) const FAULTS: &[&str] = &[
     "clock_skew",
     "heal_all",
     "panic",
+    "jraft_error",
 ];
 
 /// One fault step's value; node names are checked against the scenario's (roles resolve when
@@ -35,7 +41,7 @@ pub(super) fn fault(ctx: &Ctx, f: &Field) -> R<Fault> {
         "crash" => Fault::Crash(any_node(f)?),
         "restart" => Fault::Restart(any_node(f)?),
         "pause" => Fault::Pause(any_node(f)?),
-        "resume" => Fault::Resume(any_node(f)?),
+        "resume" => resume(ctx, f)?,
         "isolate" => Fault::Isolate(any_node(f)?),
         "heal" => {
             if !f.bool()? {
@@ -92,17 +98,80 @@ pub(super) fn fault(ctx: &Ctx, f: &Field) -> R<Fault> {
         "one_way" => {
             let t = sub_table(f, "a table such as { from = \"s1\", to = \"s2\" }")?;
             t.check_keys(&["from", "to"], |_| None)?;
-            let from_f = t.require("from", "from = \"s1\"")?;
-            let to_f = t.require("to", "to = \"s2\"")?;
-            let from = any_node(&from_f)?;
-            let to = any_node(&to_f)?;
-            if from == to {
+            let (from, to) = link(ctx, &t, "one_way")?;
+            Fault::OneWay { from, to }
+        }
+        "no_connect" => {
+            let ex = "a table such as { from = \"s1\", to = \"s2\", mode = \"timeout\" }";
+            let t = sub_table(f, ex)?;
+            t.check_keys(&["from", "to", "mode"], |_| None)?;
+            let (from, to) = link(ctx, &t, "no_connect")?;
+            let mode = match t.get("mode") {
+                None => NoConnect::Timeout,
+                Some(m) => {
+                    let word = m.nonempty_str()?;
+                    match NO_CONNECT_MODES.iter().find(|(w, _)| *w == word) {
+                        Some((_, mode)) => *mode,
+                        None => {
+                            let head = format!("`no_connect.mode`: unknown mode {word:?}");
+                            let words = NO_CONNECT_MODES.iter().map(|o| o.0);
+                            return fail(
+                                m.at(),
+                                with_suggestion(head, word, words, "the modes are"),
+                            );
+                        }
+                    }
+                }
+            };
+            Fault::NoConnect { from, to, mode }
+        }
+        "delay" => {
+            let t = sub_table(
+                f,
+                "a table such as { from = \"s1\", to = \"s2\", extra = \"2s\" }",
+            )?;
+            t.check_keys(&["from", "to", "extra"], |_| None)?;
+            let (from, to) = link(ctx, &t, "delay")?;
+            let extra_f = t.require("extra", "extra = \"2s\"")?;
+            let extra = extra_f.duration()?;
+            if extra > MAX_LINK_DELAY {
                 return fail(
-                    to_f.at(),
-                    format!("`one_way` from `{from}` to itself: `from` and `to` must differ"),
+                    extra_f.at(),
+                    format!(
+                        "`delay.extra` = {} is too long: at most 24h (the longest run)",
+                        show(extra)
+                    ),
                 );
             }
-            Fault::OneWay { from, to }
+            Fault::Delay { from, to, extra }
+        }
+        "block_port" | "unblock_port" => {
+            let t = sub_table(f, "a table such as { node = \"s3\", port = 7848 }")?;
+            t.check_keys(&["node", "port"], |_| None)?;
+            let node_f = t.require("node", "node = \"s3\"")?;
+            let node = server_target(ctx, &node_f)?;
+            let port_f = t.require("port", "port = 7848")?;
+            let port = port_f.uint()?;
+            let Some(&(port, _)) = SERVER_PORTS.iter().find(|p| u64::from(p.0) == port) else {
+                let ports: Vec<String> = SERVER_PORTS
+                    .iter()
+                    .map(|(p, what)| format!("{p} ({what})"))
+                    .collect();
+                return fail(
+                    port_f.at(),
+                    format!(
+                        "`{}`: a server listens on no port {port}: its ports are {}",
+                        port_f.label,
+                        ports.join(" and ")
+                    ),
+                );
+            };
+            let blocked = f.key.name == "block_port";
+            Fault::BlockPort {
+                node,
+                port,
+                blocked,
+            }
         }
         "loss" => {
             let p = f.number()?;
@@ -166,6 +235,16 @@ pub(super) fn fault(ctx: &Ctx, f: &Field) -> R<Fault> {
             }
         }
         "panic" => Fault::Panic(any_node(f)?),
+        "jraft_error" => {
+            let n = any_node(f)?;
+            if !n.starts_with('@') && !ctx.servers.contains(&n) {
+                return fail(
+                    f.at(),
+                    format!("`jraft_error`: `{n}` is a client; only a server runs a JRaft state machine"),
+                );
+            }
+            Fault::JraftError(n)
+        }
         "heal_all" => {
             if !f.bool()? {
                 return fail(
@@ -177,6 +256,72 @@ pub(super) fn fault(ctx: &Ctx, f: &Field) -> R<Fault> {
         }
         other => return fail(f.key.at(), format!("`{other}` is not a fault")),
     })
+}
+
+/// The longest `delay.extra`: a run lasts at most 24 h, so a longer delay is never reached.
+pub(super) const MAX_LINK_DELAY: Duration = Duration::from_secs(24 * 3600);
+
+/// `resume = "s3"` (madsim's seeded order), or `resume = { node = "s3", order = "timers-first" }`.
+fn resume(ctx: &Ctx, f: &Field) -> R<Fault> {
+    if !matches!(f.node.val, Val::Table(_)) {
+        return Ok(Fault::Resume(
+            ctx.fault_target(&f.label, f.node)?,
+            ResumeOrder::Seeded,
+        ));
+    }
+    let t = sub_table(
+        f,
+        "a table such as { node = \"s3\", order = \"timers-first\" }",
+    )?;
+    t.check_keys(&["node", "order"], |_| None)?;
+    let node_f = t.require("node", "node = \"s3\"")?;
+    let node = ctx.fault_target(&node_f.label, node_f.node)?;
+    let order = match t.get("order") {
+        None => ResumeOrder::Seeded,
+        Some(o) => {
+            let word = o.nonempty_str()?;
+            match RESUME_ORDERS.iter().find(|(w, _)| *w == word) {
+                Some((_, order)) => *order,
+                None => {
+                    let head = format!("`resume.order`: unknown order {word:?}");
+                    let words = RESUME_ORDERS.iter().map(|o| o.0);
+                    return fail(o.at(), with_suggestion(head, word, words, "the orders are"));
+                }
+            }
+        }
+    };
+    Ok(Fault::Resume(node, order))
+}
+
+/// The `from` and `to` of a directed link fault, two different nodes (or roles).
+fn link(ctx: &Ctx, t: &super::fields::Table, what: &str) -> R<(String, String)> {
+    let from_f = t.require("from", "from = \"s1\"")?;
+    let to_f = t.require("to", "to = \"s2\"")?;
+    let from = ctx.fault_target(&from_f.label, from_f.node)?;
+    let to = ctx.fault_target(&to_f.label, to_f.node)?;
+    if from == to {
+        return fail(
+            to_f.at(),
+            format!("`{what}` from `{from}` to itself: `from` and `to` must differ"),
+        );
+    }
+    Ok((from, to))
+}
+
+/// A server, or a role (which only ever names servers).
+fn server_target(ctx: &Ctx, f: &Field) -> R<String> {
+    if matches!(&f.node.val, Val::Str(s) if s.starts_with('@')) {
+        return ctx.fault_target(&f.label, f.node);
+    }
+    let ports: Vec<String> = SERVER_PORTS.iter().map(|p| p.0.to_string()).collect();
+    let wrong = |n: &str| {
+        format!(
+            "`{}`: `{n}` is a client: only a server's ports ({}) can be blocked",
+            f.label,
+            ports.join(", ")
+        )
+    };
+    ctx.node(&f.label, f.node, Want::Server, &wrong)
 }
 
 /// A duration with an optional sign, in ms: "-20s", "+1.5s", "300ms".
@@ -253,4 +398,185 @@ fn partition(ctx: &Ctx, f: &Field) -> R<Vec<Vec<String>>> {
         );
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::{fault_toml, parse};
+    use super::*;
+
+    /// Nine lines; a step's fault key is on line 12.
+    const BASE: &str = "name = \"t\"\nabout = \"t\"\nduration = \"60s\"\n[cluster]\n\
+        servers = 3\n[[client]]\nname = \"c\"\n# eight\n# nine\n";
+
+    fn step(body: &str) -> String {
+        format!("{BASE}[[step]]\nat = \"1s\"\n{body}\n")
+    }
+
+    fn one(body: &str) -> Fault {
+        let sc = parse(&step(body), "t.toml").unwrap_or_else(|e| panic!("{e}"));
+        match &sc.steps[0].action {
+            Action::Fault(f) => f.clone(),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    /// The error at line 12, at the column of `needle`, contains `part`.
+    fn bad(body: &str, needle: &str, part: &str) {
+        let src = step(body);
+        let e = parse(&src, "t.toml").expect_err(body);
+        let line = src.lines().nth(11).unwrap();
+        let col = line.find(needle).unwrap_or_else(|| panic!("{needle:?}")) + 1;
+        assert_eq!((e.line, e.col), (12, col), "{e}");
+        assert!(e.message.contains(part), "{e}\n  lacks: {part}");
+    }
+
+    #[test]
+    fn the_new_link_and_port_faults_read_with_roles_and_defaults() {
+        let s = |x: &str| x.to_string();
+        assert_eq!(
+            one("no_connect = { from = \"s1\", to = \"@leader\" }"),
+            Fault::NoConnect {
+                from: s("s1"),
+                to: s("@leader"),
+                mode: NoConnect::Timeout
+            }
+        );
+        assert_eq!(
+            one("no_connect = { from = \"c\", to = \"s2\", mode = \"refused\" }"),
+            Fault::NoConnect {
+                from: s("c"),
+                to: s("s2"),
+                mode: NoConnect::Refused
+            }
+        );
+        assert_eq!(
+            one("delay = { from = \"s1\", to = \"s2\", extra = \"2.5s\" }"),
+            Fault::Delay {
+                from: s("s1"),
+                to: s("s2"),
+                extra: Duration::from_millis(2500)
+            }
+        );
+        assert_eq!(
+            one("block_port = { node = \"@followers\", port = 7848 }"),
+            Fault::BlockPort {
+                node: s("@followers"),
+                port: 7848,
+                blocked: true
+            }
+        );
+        assert_eq!(
+            one("unblock_port = { node = \"s3\", port = 8848 }"),
+            Fault::BlockPort {
+                node: s("s3"),
+                port: 8848,
+                blocked: false
+            }
+        );
+        assert_eq!(
+            one("resume = \"s3\""),
+            Fault::Resume(s("s3"), ResumeOrder::Seeded)
+        );
+        assert_eq!(
+            one("resume = { node = \"@leader\", order = \"timers-first\" }"),
+            Fault::Resume(s("@leader"), ResumeOrder::TimersFirst)
+        );
+        assert_eq!(
+            one("resume = { node = \"s3\", order = \"requests-first\" }"),
+            Fault::Resume(s("s3"), ResumeOrder::RequestsFirst)
+        );
+        assert_eq!(
+            one("resume = { node = \"s3\" }"),
+            Fault::Resume(s("s3"), ResumeOrder::Seeded)
+        );
+    }
+
+    #[test]
+    fn the_new_faults_write_back_to_what_they_read() {
+        for body in [
+            "no_connect = { from = \"s1\", to = \"s2\" }",
+            "no_connect = { from = \"@leader\", to = \"c\", mode = \"refused\" }",
+            "delay = { from = \"s1\", to = \"s2\", extra = \"1.5s\" }",
+            "delay = { from = \"s1\", to = \"s2\", extra = \"0s\" }",
+            "block_port = { node = \"s3\", port = 7848 }",
+            "unblock_port = { node = \"@leader\", port = 8848 }",
+            "resume = \"s2\"",
+            "resume = { node = \"s2\", order = \"timers-first\" }",
+            "resume = { node = \"s2\", order = \"requests-first\" }",
+        ] {
+            let f = one(body);
+            assert_eq!(one(&fault_toml(&f)), f, "{body} -> {}", fault_toml(&f));
+        }
+    }
+
+    #[test]
+    fn the_new_faults_report_mistakes_where_they_are_with_suggestions() {
+        bad(
+            "no_connect = { from = \"s1\", to = \"s2\", mode = \"refuse\" }",
+            "\"refuse\"",
+            "`no_connect.mode`: unknown mode \"refuse\": did you mean `refused`?",
+        );
+        bad(
+            "no_connect = { from = \"s1\", to = \"s1\" }",
+            "\"s1\" }",
+            "`no_connect` from `s1` to itself",
+        );
+        bad(
+            "no_connect = { from = \"s1\", to = \"s9\" }",
+            "\"s9\"",
+            "unknown node `s9`",
+        );
+        bad(
+            "no_connect = { from = \"s1\", too = \"s2\" }",
+            "too",
+            "did you mean `to`?",
+        );
+        bad(
+            "delay = { from = \"s1\", to = \"s2\" }",
+            "{",
+            "`delay` is missing `extra`",
+        );
+        bad(
+            "delay = { from = \"s1\", to = \"s2\", extra = \"25h\" }",
+            "\"25h\"",
+            "`delay.extra` = 1500m is too long: at most 24h",
+        );
+        bad(
+            "delay = { from = \"s1\", to = \"s2\", extra = \"2\" }",
+            "\"2\"",
+            "has no unit",
+        );
+        bad(
+            "block_port = { node = \"c\", port = 8848 }",
+            "\"c\"",
+            "`block_port.node`: `c` is a client: only a server's ports (8848, 7848) can be blocked",
+        );
+        bad(
+            "block_port = { node = \"s3\", port = 7849 }",
+            "7849",
+            "`block_port.port`: a server listens on no port 7849: its ports are 8848",
+        );
+        bad(
+            "unblock_port = { port = 7848 }",
+            "{",
+            "`unblock_port` is missing `node`",
+        );
+        bad(
+            "resume = { node = \"s3\", order = \"timers_first\" }",
+            "\"timers_first\"",
+            "`resume.order`: unknown order \"timers_first\": did you mean `timers-first`?",
+        );
+        bad(
+            "resume = { order = \"timers-first\" }",
+            "{",
+            "`resume` is missing `node`",
+        );
+        bad(
+            "resume = { node = \"@leadr\" }",
+            "\"@leadr\"",
+            "unknown role `@leadr`",
+        );
+        bad("resume = 3", "3", "`resume`: expected");
+    }
 }

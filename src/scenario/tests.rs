@@ -278,7 +278,10 @@ latency = ["1ms", "10ms"]
     assert_eq!(fault(&sc, 0), &Fault::Crash(n("s1")));
     assert_eq!(fault(&sc, 1), &Fault::Restart(n("s1")));
     assert_eq!(fault(&sc, 2), &Fault::Pause(n("provider")));
-    assert_eq!(fault(&sc, 3), &Fault::Resume(n("provider")));
+    assert_eq!(
+        fault(&sc, 3),
+        &Fault::Resume(n("provider"), ResumeOrder::Seeded)
+    );
     assert_eq!(fault(&sc, 4), &Fault::Isolate(n("s2")));
     assert_eq!(fault(&sc, 5), &Fault::Heal);
     assert_eq!(
@@ -785,6 +788,25 @@ fn config_errors() {
         12,
         14,
         &["unknown unit `q`"],
+    );
+    // Issue 10 part 11: values out of a key's range point at the value.
+    bad(
+        "[config]\nclient_domain_retry = 4294967296\n",
+        12,
+        23,
+        &["`client_domain_retry` = 4294967296 is out of range: 1 to 100"],
+    );
+    bad(
+        "[config]\nbeat_check_period = \"0s\"\n",
+        12,
+        21,
+        &["`beat_check_period` = 0s is out of range: 1ms to 24h (a period, so above 0)"],
+    );
+    bad(
+        "[config]\njraft_lease_ratio = 0\n",
+        12,
+        21,
+        &["`jraft_lease_ratio` = 0.0 is out of range: above 0, at most 1"],
     );
 }
 

@@ -9,6 +9,29 @@ use std::time::Duration;
 /// may use the system under test's types; not the other way round).
 pub use crate::client::Registration;
 
+/// How a `no_connect` fault fails connections, and the order a `resume` takes a paused node's
+/// overdue timers and queued mail: the wire's own values (a fault is data the harness hands to
+/// the simulated network).
+pub use crate::io::{NoConnect, ResumeOrder};
+
+/// The words scenarios write for a resume order (`resume = { node, order }`).
+pub const RESUME_ORDERS: &[(&str, ResumeOrder)] = &[
+    ("seeded", ResumeOrder::Seeded),
+    ("timers-first", ResumeOrder::TimersFirst),
+    ("requests-first", ResumeOrder::RequestsFirst),
+];
+
+/// The words scenarios write for how `no_connect` fails a connection (`mode`).
+pub const NO_CONNECT_MODES: &[(&str, NoConnect)] = &[
+    ("timeout", NoConnect::Timeout),
+    ("refused", NoConnect::Refused),
+];
+
+/// The word a table of words gives a value.
+pub fn word_of<T: PartialEq + Copy>(words: &[(&'static str, T)], v: T) -> &'static str {
+    words.iter().find(|w| w.1 == v).map_or("?", |w| w.0)
+}
+
 /// A step or expectation without `group` or `cluster` means Nacos's defaults (spec §1).
 pub use crate::model::instance::DEFAULT_CLUSTER;
 pub use crate::model::keys::DEFAULT_GROUP;
@@ -17,6 +40,12 @@ pub use crate::model::keys::DEFAULT_GROUP;
 /// default, which the transport used to go through): each message draws from this range.
 pub const DEFAULT_LATENCY: std::ops::Range<Duration> =
     Duration::from_millis(1)..Duration::from_millis(10);
+/// The ports a server listens on, with what each serves (fault `block_port`): Nacos's HTTP
+/// port, and the JRaft port 1000 below it (jraft spec §J9.5).
+pub const SERVER_PORTS: &[(u16, &str)] = &[
+    (8848, "HTTP: the client API, Distro, legacy Raft"),
+    (7848, "JRaft, 8848 - 1000"),
+];
 /// Role targets of faults, resolved when the step runs.
 pub const ROLES: &[&str] = &["@leader", "@followers"];
 
@@ -111,6 +140,9 @@ pub const CHAOS_KINDS: &[&str] = &[
     "one_way",
     "bridge",
     "ring",
+    "no_connect",
+    "delay",
+    "block_port",
     "crash",
     "pause",
     "loss",
@@ -138,6 +170,8 @@ pub struct ChaosSpec {
     pub loss: (f64, f64),
     /// The upper end of a drawn latency range lies in this range (the lower end is 1 ms).
     pub latency: (Duration, Duration),
+    /// The extra one-way delay of a drawn `delay` fault lies in this range.
+    pub delay: (Duration, Duration),
     /// Largest clock offset, either way.
     pub skew: Duration,
     /// Largest clock drift, either way (seconds per second).
@@ -211,13 +245,16 @@ pub enum Fault {
     Restart(String),
     /// Freeze the node: its tasks stop, its sockets still accept.
     Pause(String),
-    Resume(String),
+    /// Unfreeze the node; `order` says whether its overdue timers or its queued requests and
+    /// datagrams run first (`Seeded`: madsim's seeded order, a bare `resume = "s1"`).
+    Resume(String, ResumeOrder),
     /// Cut every link to and from the node.
     Isolate(String),
     /// Jepsen's majorities ring: the nodes in this ring order, each reaching a majority (itself
     /// and its nearest neighbours) but no two the same majority; every other link is cut.
     Ring(Vec<String>),
-    /// Remove every partition, isolation and one-way cut.
+    /// Remove every link fault: partitions, isolations, one-way cuts, `no_connect`, link delays
+    /// and blocked ports.
     Heal,
     /// Groups that cannot reach each other (nodes in no group keep every link).
     Partition(Vec<Vec<String>>),
@@ -229,9 +266,28 @@ pub enum Fault {
     /// Packets from `from` to `to` are dropped; the reverse direction still delivers. HTTP calls
     /// between the two then time out both ways (a TCP handshake needs both directions); only
     /// datagrams from `to` to `from` still arrive.
-    OneWay {
+    OneWay { from: String, to: String },
+    /// Connections opened by `from` toward `to` fail (the connect times out, or is refused at
+    /// once); connections opened by `to` toward `from` work both ways; datagrams from `from` to
+    /// `to` are dropped. Removed by `Heal`.
+    NoConnect {
         from: String,
         to: String,
+        mode: NoConnect,
+    },
+    /// Every message from `from` to `to` takes `extra` longer from now on; zero removes it, and
+    /// so does `Heal`.
+    Delay {
+        from: String,
+        to: String,
+        extra: Duration,
+    },
+    /// A firewall on the node drops connections to one of its ports (`blocked`), or stops
+    /// (`Heal` stops it too).
+    BlockPort {
+        node: String,
+        port: u16,
+        blocked: bool,
     },
     /// The port of a service instance (`ip:port`) stops answering TCP health probes.
     PortDown(String),
@@ -248,6 +304,10 @@ pub enum Fault {
         offset_ms: i64,
         drift: f64,
     },
+    /// The server's JRaft state machine fails, as a snapshot write failing with EIO does
+    /// (#7735): `hasError` latches and the server is DOWN from its next status tick until it
+    /// restarts (jraft spec §J9.3, §J12.4 item 6).
+    JraftError(String),
     /// A harness self-test: a task on the node panics, as a bug in the simulated Nacos would.
     /// The run must end as a failed outcome naming the panic, the seed and the repro command.
     Panic(String),

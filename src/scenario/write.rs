@@ -52,11 +52,17 @@ pub fn fault_toml(f: &Fault) -> String {
         Fault::Crash(n) => format!("crash = {}", quoted(n)),
         Fault::Restart(n) => format!("restart = {}", quoted(n)),
         Fault::Pause(n) => format!("pause = {}", quoted(n)),
-        Fault::Resume(n) => format!("resume = {}", quoted(n)),
+        Fault::Resume(n, ResumeOrder::Seeded) => format!("resume = {}", quoted(n)),
+        Fault::Resume(n, order) => format!(
+            "resume = {{ node = {}, order = {} }}",
+            quoted(n),
+            quoted(word_of(RESUME_ORDERS, *order))
+        ),
         Fault::Isolate(n) => format!("isolate = {}", quoted(n)),
         Fault::Heal => "heal = true".into(),
         Fault::HealAll => "heal_all = true".into(),
         Fault::Panic(n) => format!("panic = {}", quoted(n)),
+        Fault::JraftError(n) => format!("jraft_error = {}", quoted(n)),
         Fault::Partition(g) => format!("partition = {}", groups(g)),
         Fault::Ring(order) => format!("ring = {}", list(order)),
         Fault::Bridge { via, sides } => {
@@ -73,6 +79,34 @@ pub fn fault_toml(f: &Fault) -> String {
                 quoted(to)
             )
         }
+        Fault::NoConnect { from, to, mode } => {
+            let mode = word_of(NO_CONNECT_MODES, *mode);
+            format!(
+                "no_connect = {{ from = {}, to = {}, mode = {} }}",
+                quoted(from),
+                quoted(to),
+                quoted(mode)
+            )
+        }
+        Fault::Delay { from, to, extra } => format!(
+            "delay = {{ from = {}, to = {}, extra = {} }}",
+            quoted(from),
+            quoted(to),
+            dur(*extra)
+        ),
+        Fault::BlockPort {
+            node,
+            port,
+            blocked,
+        } => format!(
+            "{} = {{ node = {}, port = {port} }}",
+            if *blocked {
+                "block_port"
+            } else {
+                "unblock_port"
+            },
+            quoted(node)
+        ),
         Fault::PortDown(a) => format!("port_down = {}", quoted(a)),
         Fault::PortUp(a) => format!("port_up = {}", quoted(a)),
         Fault::Loss(p) => format!("loss = {p}"),
@@ -182,7 +216,7 @@ fn chaos_toml(c: &ChaosSpec) -> String {
         |(a, b): (std::time::Duration, std::time::Duration)| format!("[{}, {}]", dur(a), dur(b));
     format!(
         "\n[chaos]\nfaults = {}\nstart = {}\nend = {}\nevery = {}\nhold = {}\nnodes = {}\n\
-         max_down = {}\nloss = [{:?}, {:?}]\nlatency = {}\nskew = {}\ndrift = {:?}\n",
+         max_down = {}\nloss = [{:?}, {:?}]\nlatency = {}\ndelay = {}\nskew = {}\ndrift = {:?}\n",
         list(&c.kinds),
         dur(c.start),
         dur(c.end),
@@ -193,6 +227,7 @@ fn chaos_toml(c: &ChaosSpec) -> String {
         c.loss.0,
         c.loss.1,
         pair(c.latency),
+        pair(c.delay),
         dur(c.skew),
         c.drift
     )

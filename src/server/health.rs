@@ -128,12 +128,12 @@ impl Server {
 pub(crate) fn start_beat_check(server: Arc<Server>, ns: String, grouped: String) {
     tokio::spawn(async move {
         let cfg = server.ctx.cfg.clone();
-        tokio::time::sleep(cfg.beat_check_initial_delay).await;
+        server.ctx.net.sleep(cfg.beat_check_initial_delay).await;
         loop {
             if !beat_check(&server, &ns, &grouped) {
                 return; // the service is gone
             }
-            tokio::time::sleep(cfg.beat_check_period).await;
+            server.ctx.net.sleep(cfg.beat_check_period).await;
         }
     });
 }

@@ -38,6 +38,15 @@ pub fn after_report(
     }
 }
 
+/// spec §4 step 4 (corrected): a report received from a peer makes it UP but keeps its failure
+/// count: `MemberUtil.copy` does not copy the count, and only our own successful report
+/// (`after_report`) clears it. A peer that was DOWN (count > limit) therefore goes DOWN again at
+/// the next failed report, so under one-way failure it flaps UP↔DOWN every cycle (§16.7).
+pub fn after_report_received(state: NodeState, fails: u64) -> (NodeState, u64) {
+    let _ = state;
+    (NodeState::Up, fails)
+}
+
 /// Membership table: every configured member (including self) → (state, failure count).
 pub struct Members {
     pub local: SocketAddr,
@@ -45,6 +54,9 @@ pub struct Members {
     /// The members in the order of Nacos's member map: sorted as address strings (§5).
     order: Vec<SocketAddr>,
     cursor: usize,
+    /// Each peer's Nacos version, known once it has reported to this server; kept when it
+    /// goes DOWN or crashes (jraft spec §J1.4, §J1.6).
+    versions: BTreeMap<SocketAddr, String>,
 }
 
 impl Members {
@@ -60,6 +72,7 @@ impl Members {
             table,
             order,
             cursor: 0,
+            versions: BTreeMap::new(),
         }
     }
 
@@ -88,6 +101,11 @@ impl Members {
         Some(others[self.cursor])
     }
 
+    /// The version a peer reported, if it ever reported since this server booted.
+    pub fn version(&self, a: SocketAddr) -> Option<&str> {
+        self.versions.get(&a).map(|v| v.as_str())
+    }
+
     pub fn state(&self, a: SocketAddr) -> Option<NodeState> {
         self.table.get(&a).map(|s| s.0)
     }
@@ -114,9 +132,21 @@ impl Members {
 }
 
 impl Server {
-    /// `POST /core/cluster/report` received: the sender is UP (§4 step 4).
-    pub(crate) fn on_member_report(self: &Arc<Self>, from: SocketAddr) -> Response {
-        self.member_state_changed(from, |_, _| (NodeState::Up, 0));
+    /// `POST /core/cluster/report` received: the sender is UP, its failure count kept (§4 step 4).
+    pub(crate) fn on_member_report(
+        self: &Arc<Self>,
+        from: SocketAddr,
+        version: String,
+    ) -> Response {
+        {
+            // The receiver copies the sender's metadata, its version included (§J1.4); a
+            // report from an address outside the member list changes nothing.
+            let mut m = self.members.lock().unwrap();
+            if m.table.contains_key(&from) && from != m.local {
+                m.versions.insert(from, version);
+            }
+        }
+        self.member_state_changed(from, after_report_received);
         Response::ok()
     }
 
@@ -155,14 +185,14 @@ impl Server {
         let server = self.clone();
         tokio::spawn(async move {
             let cfg = server.ctx.cfg.clone();
-            tokio::time::sleep(cfg.member_report_initial).await;
+            server.ctx.net.sleep(cfg.member_report_initial).await;
             loop {
                 let target = server.members.lock().unwrap().next_target();
                 if let Some(target) = target {
                     let s = server.clone();
                     tokio::spawn(async move {
                         let req = Request::server(Api::ClusterReport {
-                            version: "1.4.1".into(),
+                            version: s.version.clone(),
                         });
                         let c = &s.ctx.cfg;
                         // spec §3: member report HTTP connect 5000 / read 2500
@@ -187,7 +217,7 @@ impl Server {
                         });
                     });
                 }
-                tokio::time::sleep(cfg.member_report_period).await;
+                server.ctx.net.sleep(cfg.member_report_period).await;
             }
         });
     }
@@ -221,6 +251,33 @@ mod tests {
         );
         assert_eq!(
             after_report(NodeState::Down, 7, ReportResult::Ok, 3),
+            (NodeState::Up, 0)
+        );
+    }
+
+    #[test]
+    fn a_received_report_makes_a_peer_up_but_keeps_its_count_so_the_next_failure_is_down() {
+        // spec §4 step 4 (corrected) and §16.7: our reports to the peer fail, its reports to
+        // us arrive. After the 4th failure it is DOWN; from then on each received report makes
+        // it UP and each failed one DOWN again at once, never SUSPICIOUS.
+        let mut s = (NodeState::Up, 0);
+        let mut seen = vec![];
+        for _ in 0..7 {
+            s = after_report(s.0, s.1, ReportResult::Failed, 3);
+            seen.push(s.0);
+            s = after_report_received(s.0, s.1);
+            seen.push(s.0);
+        }
+        use NodeState::{Down as D, Suspicious as S, Up as U};
+        assert_eq!(seen, [S, U, S, U, S, U, D, U, D, U, D, U, D, U]);
+        assert_eq!(s, (NodeState::Up, 7), "the count is kept");
+        // Only our own successful report clears it.
+        assert_eq!(
+            after_report(s.0, s.1, ReportResult::Ok, 3),
+            (NodeState::Up, 0)
+        );
+        assert_eq!(
+            after_report_received(NodeState::Down, 0),
             (NodeState::Up, 0)
         );
     }

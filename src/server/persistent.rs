@@ -1,15 +1,46 @@
-//! Persistent instances (`ephemeral=false`): registered and deregistered through legacy Raft
-//! (spec §1 "Service creation", §8 updateIpAddresses, §9 signalPublish).
+//! Persistent instances (`ephemeral=false`): registered and deregistered through the active
+//! persistence protocol, legacy Raft or JRaft (spec §1 "Service creation", §8
+//! updateIpAddresses, §9 signalPublish; jraft spec §J7.2, §J7.3).
 
 use super::Server;
 use crate::model::keys::{meta_key, persistent_key};
 use crate::model::Instance;
-use crate::server::raft_reply;
+use crate::server::consistency::reply;
 use crate::wire::{InstanceParams, RaftValue, Response};
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
 impl Server {
+    /// `POST /instance` (ephemeral) of a service new on this server once JRaft is active
+    /// (jraft spec §J7.3): `putServiceAndInit` puts the empty service in the map, then listens
+    /// on its persistent key, which reads it through JRaft; without a reachable leader that
+    /// read fails with 40302 and the empty service stays. The next try finds the service and
+    /// goes through Distro only.
+    pub(crate) async fn register_new_service(
+        self: &Arc<Self>,
+        p: InstanceParams,
+        ua: crate::wire::UserAgent,
+        note: Option<crate::wire::Note>,
+    ) -> Response {
+        if let Some(r) = Self::validate(&p) {
+            return r;
+        }
+        self.ensure_service(&p.namespace_id, &p.service_name);
+        if let Err(e) = self.persistent_read().await {
+            return e.response();
+        }
+        self.register_instance(p, ua, note)
+    }
+
+    /// Whether this server holds the service.
+    pub(crate) fn has_service(&self, ns: &str, grouped: &str) -> bool {
+        self.state
+            .lock()
+            .unwrap()
+            .services
+            .contains_key(&(ns.to_string(), grouped.to_string()))
+    }
+
     /// The per-service lock that serializes read-modify-publish of a service's list.
     fn service_lock(&self, ns: &str, grouped: &str) -> Arc<tokio::sync::Mutex<()>> {
         self.service_locks
@@ -53,8 +84,10 @@ impl Server {
         list
     }
 
-    /// `POST /instance` with `ephemeral=false`: a new service's meta goes through Raft first,
-    /// then the instance list; either publish failing answers 500 (the local write may stay).
+    /// `POST /instance` with `ephemeral=false`: a new service is created here, listened on (a
+    /// JRaft read, §J7.3) and its meta written; then the list is read (§J7.2) and written. Any
+    /// step failing answers with its error (legacy 500, JRaft 40301/40302); what was done
+    /// locally stays (an empty service, legacy Raft's local apply).
     pub(crate) async fn register_persistent(self: &Arc<Self>, p: InstanceParams) -> Response {
         if let Some(r) = Self::validate(&p) {
             return r;
@@ -70,13 +103,19 @@ impl Server {
             .contains_key(&(ns.clone(), grouped.clone()));
         if !known {
             self.ensure_service(&ns, &grouped);
+            if let Err(e) = self.persistent_read().await {
+                return e.response();
+            }
             let meta = RaftValue::ServiceMeta {
                 protect_threshold: 0.0,
                 metadata: BTreeMap::new(),
             };
-            if let Err(e) = self.raft_publish(&meta_key(&ns, &grouped), meta).await {
-                return Response::error(500, e);
+            if let Err(e) = self.persistent_put(&meta_key(&ns, &grouped), meta).await {
+                return e.response();
             }
+        }
+        if let Err(e) = self.persistent_read().await {
+            return e.response();
         }
         let mut inst = self.instance_from(&p);
         let mut list = self.persistent_list(&ns, &grouped);
@@ -85,8 +124,8 @@ impl Server {
         }
         list.insert(inst.datum_key(), inst);
         let value = RaftValue::Instances(list.into_values().collect());
-        raft_reply(
-            self.raft_publish(&persistent_key(&ns, &grouped), value)
+        reply(
+            self.persistent_put(&persistent_key(&ns, &grouped), value)
                 .await,
         )
     }
@@ -105,12 +144,15 @@ impl Server {
         {
             return Response::ok();
         }
+        if let Err(e) = self.persistent_read().await {
+            return e.response();
+        }
         let inst = self.instance_from(&p);
         let mut list = self.persistent_list(&ns, &grouped);
         list.remove(&inst.datum_key());
         let value = RaftValue::Instances(list.into_values().collect());
-        raft_reply(
-            self.raft_publish(&persistent_key(&ns, &grouped), value)
+        reply(
+            self.persistent_put(&persistent_key(&ns, &grouped), value)
                 .await,
         )
     }

@@ -283,7 +283,7 @@ mod tests {
     fn a_refused_connect_makes_a_healthy_instance_unhealthy_at_once() {
         // spec §8 (corrected): ConnectException → checkFailNow.
         assert_eq!(step((true, 0, 0), Outcome::Refused), (false, 0, 0));
-        assert_eq!(step((true, 0, 2), Outcome::Refused).0, false);
+        assert!(!step((true, 0, 2), Outcome::Refused).0);
         // A refusal while unhealthy restarts the recovery count.
         let s = step((false, 0, 0), Outcome::Connected { rt: 3 });
         assert_eq!(s, (false, 1, 0));

@@ -62,7 +62,7 @@ impl PushService {
         }
         let (ns, grouped) = (ns.to_string(), grouped.to_string());
         tokio::spawn(async move {
-            tokio::time::sleep(server.ctx.cfg.push_delay).await;
+            server.ctx.net.sleep(server.ctx.cfg.push_delay).await;
             server.push.inner.lock().unwrap().scheduled.remove(&key);
             push_now(&server, &ns, &grouped).await;
         });
@@ -88,7 +88,7 @@ impl PushService {
             let cfg = server.ctx.cfg.clone();
             let ttl = cfg.push_cache_millis.as_millis() as Millis;
             loop {
-                tokio::time::sleep(cfg.push_zombie_sweep).await;
+                server.ctx.net.sleep(cfg.push_zombie_sweep).await;
                 let now = server.now();
                 let mut st = server.push.inner.lock().unwrap();
                 for clients in st.clients.values_mut() {
@@ -174,7 +174,7 @@ async fn send_with_retransmit(server: Arc<Server>, addr: SocketAddr, lrt: i64, p
         };
         crate::trace::emit(server.name(), ev);
         server.ctx.net.send_datagram(addr, packet.clone()).await;
-        tokio::time::sleep(cfg.push_ack_timeout).await;
+        server.ctx.net.sleep(cfg.push_ack_timeout).await;
     }
 }
 

@@ -1,9 +1,11 @@
-//! The service endpoints of §12 (`POST/PUT/DELETE /service`): every one goes through legacy
-//! Raft as a service-meta datum.
+//! The service endpoints of §12 (`POST/PUT/DELETE /service`): every one is a write of the
+//! service-meta key through the active persistence protocol, without a read first, so under
+//! JRaft a node whose route table names a non-leader answers `ok` for nothing (jraft spec
+//! §J6.6).
 
 use super::Server;
 use crate::model::keys::meta_key;
-use crate::server::raft_reply;
+use crate::server::consistency::reply;
 use crate::wire::{RaftValue, Response};
 use std::sync::Arc;
 
@@ -34,7 +36,7 @@ impl Server {
             protect_threshold: threshold,
             metadata: Default::default(),
         };
-        raft_reply(self.raft_publish(&meta_key(ns, grouped), meta).await)
+        reply(self.persistent_put(&meta_key(ns, grouped), meta).await)
     }
 
     /// `PUT /service`: the local object changes first, so it stays changed here if Raft fails.
@@ -53,7 +55,7 @@ impl Server {
             st.instances_changed(ns, grouped);
         }
         let meta = self.meta_value(ns, grouped).expect("just updated");
-        raft_reply(self.raft_publish(&meta_key(ns, grouped), meta).await)
+        reply(self.persistent_put(&meta_key(ns, grouped), meta).await)
     }
 
     /// `DELETE /service`: 400 if unknown (§15 DomainsManagerTest); otherwise a Raft delete of its
@@ -66,6 +68,6 @@ impl Server {
                 format!("specified service not exist, serviceName : {grouped}"),
             );
         }
-        raft_reply(self.raft_delete(&meta_key(ns, grouped)).await)
+        reply(self.persistent_remove(&meta_key(ns, grouped)).await)
     }
 }

@@ -31,7 +31,7 @@ impl Server {
         let server = self.clone();
         tokio::spawn(async move {
             let cfg = server.ctx.cfg.clone();
-            tokio::time::sleep(cfg.service_status_initial).await;
+            server.ctx.net.sleep(cfg.service_status_initial).await;
             loop {
                 let sums: BTreeMap<(String, String), String> = {
                     let mut st = server.state.lock().unwrap();
@@ -54,7 +54,7 @@ impl Server {
                         );
                     }
                 }
-                tokio::time::sleep(cfg.service_status_period).await;
+                server.ctx.net.sleep(cfg.service_status_period).await;
             }
         });
     }

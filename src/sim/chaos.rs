@@ -2,7 +2,7 @@
 //! cast always give the same schedule, drawn before the simulation starts from a ChaCha stream
 //! of its own (so the schedule does not depend on how the run interleaves).
 
-use crate::scenario::{ChaosSpec, Fault};
+use crate::scenario::{ChaosSpec, Fault, NoConnect, ResumeOrder, SERVER_PORTS};
 use rand_chacha::rand_core::{RngCore, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use std::collections::BTreeMap;
@@ -40,7 +40,9 @@ impl Draw {
 
 /// `x` rounded to `1 / per` (a division, so the value prints and parses back exactly).
 fn round(x: f64, per: f64) -> f64 {
-    (x * per).round() / per
+    // `+ 0.0` turns a -0.0 (a tiny negative draw) into 0.0, which the written-back scenario
+    // (`drift = 0`) and the trace agree on.
+    (x * per).round() / per + 0.0
 }
 
 /// The drawn schedule: `(at, fault)` in time order, ending with `heal_all` at `spec.end`.
@@ -72,7 +74,10 @@ pub fn plan(
             }
         };
         match kind {
-            "isolate" | "partition" | "one_way" | "bridge" | "ring" if net <= t => {
+            "isolate" | "partition" | "one_way" | "bridge" | "ring" | "no_connect" | "delay"
+            | "block_port"
+                if net <= t =>
+            {
                 net = until;
                 let s = rng.shuffled(servers);
                 let f = match kind {
@@ -91,6 +96,25 @@ pub fn plan(
                     "one_way" => Fault::OneWay {
                         from: s[0].clone(),
                         to: s[1].clone(),
+                    },
+                    "no_connect" => Fault::NoConnect {
+                        from: s[0].clone(),
+                        to: s[1].clone(),
+                        mode: if rng.coin() {
+                            NoConnect::Refused
+                        } else {
+                            NoConnect::Timeout
+                        },
+                    },
+                    "delay" => Fault::Delay {
+                        from: s[0].clone(),
+                        to: s[1].clone(),
+                        extra: rng.dur(spec.delay),
+                    },
+                    "block_port" => Fault::BlockPort {
+                        node: s[0].clone(),
+                        port: SERVER_PORTS[rng.below(SERVER_PORTS.len())].0,
+                        blocked: true,
                     },
                     "bridge" => {
                         let k = 1 + rng.below(s.len() - 2);
@@ -119,7 +143,14 @@ pub fn plan(
                     if kind == "crash" {
                         add(Fault::Crash(n.clone()), Fault::Restart(n));
                     } else {
-                        add(Fault::Pause(n.clone()), Fault::Resume(n));
+                        // After the pause, overdue timers and queued requests race (seeded),
+                        // or one side goes first.
+                        let order = [
+                            ResumeOrder::Seeded,
+                            ResumeOrder::TimersFirst,
+                            ResumeOrder::RequestsFirst,
+                        ][rng.below(3)];
+                        add(Fault::Pause(n.clone()), Fault::Resume(n, order));
                     }
                 }
             }
@@ -205,6 +236,13 @@ pub fn describe(spec: &ChaosSpec, plan: &[(Duration, Fault)]) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_tiny_negative_draw_rounds_to_plus_zero() {
+        // -0.0 would print as a negative zero in the trace but be written back as 0.
+        assert_eq!(round(-0.00001, 10_000.0).to_bits(), 0.0f64.to_bits());
+        assert_eq!(round(-0.00016, 10_000.0), -0.0002);
+    }
     use crate::scenario::CHAOS_KINDS;
     use std::collections::BTreeSet;
 
@@ -219,6 +257,7 @@ mod tests {
             max_down: 2,
             loss: (0.05, 0.5),
             latency: (Duration::from_millis(10), Duration::from_millis(500)),
+            delay: (Duration::from_millis(500), Duration::from_secs(5)),
             skew: Duration::from_secs(30),
             drift: 0.01,
         }
@@ -235,6 +274,9 @@ mod tests {
             Fault::OneWay { .. } => "one_way",
             Fault::Bridge { .. } => "bridge",
             Fault::Ring(_) => "ring",
+            Fault::NoConnect { .. } => "no_connect",
+            Fault::Delay { .. } => "delay",
+            Fault::BlockPort { .. } => "block_port",
             Fault::Crash(_) => "crash",
             Fault::Pause(_) => "pause",
             Fault::Loss(p) if *p > 0.0 => "loss",
@@ -274,7 +316,10 @@ mod tests {
                     | Fault::Partition(_)
                     | Fault::OneWay { .. }
                     | Fault::Bridge { .. }
-                    | Fault::Ring(_) => {
+                    | Fault::Ring(_)
+                    | Fault::NoConnect { .. }
+                    | Fault::Delay { .. }
+                    | Fault::BlockPort { .. } => {
                         assert!(!net_on, "seed {seed}: two network faults at once at {t:?}");
                         net_on = true;
                     }
@@ -284,7 +329,7 @@ mod tests {
                         assert!(down.len() <= sp.max_down, "seed {seed}: {down:?} down");
                         assert!(s.contains(n), "seed {seed}: clients are spared by default");
                     }
-                    Fault::Restart(n) | Fault::Resume(n) => assert!(down.remove(n)),
+                    Fault::Restart(n) | Fault::Resume(n, _) => assert!(down.remove(n)),
                     Fault::Loss(p) => assert!(*p == 0.0 || (0.05..=0.5).contains(p)),
                     Fault::ClockSkew {
                         offset_ms, drift, ..

@@ -3,9 +3,11 @@
 //! the transport reads; processes are killed, restarted, paused and resumed through madsim.
 
 use super::world::{Proc, World};
+use crate::io::{NoConnect, ResumeOrder};
 use crate::scenario::Fault;
-use crate::trace::{emit, Ev, Groups, Names};
+use crate::trace::{emit, ConnectFail, Ev, Groups, Names, RunFirst};
 use std::collections::BTreeSet;
+use std::net::SocketAddr;
 
 /// madsim's default per-message latency (its `net::Config`), restored by `heal_all`.
 pub use crate::scenario::DEFAULT_LATENCY;
@@ -13,7 +15,8 @@ pub use crate::scenario::DEFAULT_LATENCY;
 impl World {
     /// Applies one fault and records it as a `fault.*` event.
     /// The nodes a fault target names: a node, or a role resolved now (`@leader`: the up
-    /// server leading Raft with the highest term; `@followers`: the other up servers).
+    /// server leading Raft with the highest term; `@followers`: the other up servers). Roles
+    /// are JRaft's on a server that has switched, legacy Raft's before (jraft spec §J13.4).
     pub(crate) fn targets(&self, name: &str) -> Vec<usize> {
         if !name.starts_with('@') {
             return vec![self.idx(name)];
@@ -23,7 +26,7 @@ impl World {
         for (i, n) in self.nodes.iter().enumerate() {
             if let (Proc::Server(s), true) = (&n.slot, n.up) {
                 if let Some(server) = s.get() {
-                    let (role, term, _, _) = server.raft_view();
+                    let (role, term) = server.leadership();
                     servers.push(i);
                     if role == crate::model::raft::Role::Leader
                         && leader.is_none_or(|(t, _)| term > t)
@@ -52,7 +55,7 @@ impl World {
             Fault::Crash(n)
             | Fault::Restart(n)
             | Fault::Pause(n)
-            | Fault::Resume(n)
+            | Fault::Resume(n, _)
             | Fault::Isolate(n) => {
                 let targets = self.targets(n);
                 for &i in &targets {
@@ -63,8 +66,9 @@ impl World {
                             self.handle.pause(self.nodes[i].id);
                             self.nodes[i].paused = true;
                         }
-                        Fault::Resume(_) if self.nodes[i].paused => {
-                            self.handle.resume(self.nodes[i].id);
+                        Fault::Resume(_, order) if self.nodes[i].paused => {
+                            let (id, addr) = (self.nodes[i].id, self.nodes[i].addr);
+                            self.env.resume_with_order(id, addr, *order);
                             self.nodes[i].paused = false;
                         }
                         Fault::Isolate(_) => {
@@ -83,7 +87,10 @@ impl World {
                     Fault::Crash(_) => Ev::FaultCrash { target },
                     Fault::Restart(_) => Ev::FaultRestart { target },
                     Fault::Pause(_) => Ev::FaultPause { target },
-                    Fault::Resume(_) => Ev::FaultResume { target },
+                    Fault::Resume(_, order) => Ev::FaultResume {
+                        target,
+                        order: run_first(*order),
+                    },
                     _ => Ev::FaultIsolate { target },
                 };
                 if targets.is_empty() {
@@ -124,14 +131,53 @@ impl World {
             }
             Fault::OneWay { from, to } => {
                 let (a, b) = (self.targets(from), self.targets(to));
-                let links: Vec<(usize, usize)> = a
-                    .iter()
-                    .flat_map(|x| b.iter().map(move |y| (*x, *y)))
-                    .filter(|(x, y)| x != y)
-                    .collect();
-                self.cut(links);
+                self.cut(pairs(&a, &b));
                 let (from, to) = (self.names(&a), self.names(&b));
                 emit("-", Ev::FaultOneWay { from, to });
+            }
+            Fault::NoConnect { from, to, mode } => {
+                let (a, b) = (self.targets(from), self.targets(to));
+                for (x, y) in pairs(&a, &b) {
+                    let (ix, iy) = (self.nodes[x].addr.ip(), self.nodes[y].addr.ip());
+                    self.env.no_connect(ix, iy, *mode);
+                }
+                let mode = match mode {
+                    NoConnect::Timeout => ConnectFail::Timeout,
+                    NoConnect::Refused => ConnectFail::Refused,
+                };
+                let (from, to) = (self.names(&a), self.names(&b));
+                emit("-", Ev::FaultNoConnect { from, to, mode });
+            }
+            Fault::Delay { from, to, extra } => {
+                let (a, b) = (self.targets(from), self.targets(to));
+                for (x, y) in pairs(&a, &b) {
+                    let (ix, iy) = (self.nodes[x].addr.ip(), self.nodes[y].addr.ip());
+                    self.env.set_link_delay(ix, iy, *extra);
+                }
+                let (from, to) = (self.names(&a), self.names(&b));
+                let extra_ms = extra.as_millis() as u64;
+                emit("-", Ev::FaultDelay { from, to, extra_ms });
+            }
+            Fault::BlockPort {
+                node,
+                port,
+                blocked,
+            } => {
+                let targets = self.targets(node);
+                let target = node.starts_with('@').then(|| node.clone());
+                let (port, blocked) = (*port, *blocked);
+                let ev = |target: Option<String>| match blocked {
+                    true => Ev::FaultBlockPort { port, target },
+                    false => Ev::FaultUnblockPort { port, target },
+                };
+                if targets.is_empty() {
+                    emit("-", ev(target.clone()));
+                }
+                for i in targets {
+                    let addr = SocketAddr::new(self.nodes[i].addr.ip(), port);
+                    self.env.block_port(addr, blocked);
+                    emit(&self.nodes[i].name, ev(target.clone()));
+                }
             }
             Fault::Heal => {
                 self.cuts.clear();
@@ -170,6 +216,18 @@ impl World {
                 }
             }
             Fault::HealAll => self.heal_all(),
+            Fault::JraftError(n) => {
+                let target = n.starts_with('@').then(|| n.clone());
+                for i in self.targets(n) {
+                    if let Proc::Server(s) = &self.nodes[i].slot {
+                        if let Some(server) = s.get() {
+                            server.fail_state_machine();
+                        }
+                    }
+                    let target = target.clone();
+                    emit(&self.nodes[i].name, Ev::FaultJraftError { target });
+                }
+            }
             Fault::Panic(n) => {
                 for i in self.targets(n) {
                     let name = self.nodes[i].name.clone();
@@ -195,14 +253,19 @@ impl World {
     /// Undoes every fault in force (the end of a chaos schedule), one event per thing undone
     /// and a `fault.heal_all` summary.
     fn heal_all(&mut self) {
-        if !self.cuts.is_empty() {
+        // Cuts, no_connect, link delays and blocked ports: `heal` removes them all.
+        if self.env.state().has_link_faults() {
             self.apply_fault(&Fault::Heal);
         }
         for i in 0..self.nodes.len() {
             if self.nodes[i].paused {
                 self.handle.resume(self.nodes[i].id);
                 self.nodes[i].paused = false;
-                emit(&self.nodes[i].name, Ev::FaultResume { target: None });
+                let ev = Ev::FaultResume {
+                    target: None,
+                    order: None,
+                };
+                emit(&self.nodes[i].name, ev);
             }
             if !self.nodes[i].up {
                 self.restart(i);
@@ -263,6 +326,23 @@ impl World {
             s.down.remove(&ip);
         });
     }
+}
+
+/// `fault.resume order=`: what ran first (none for madsim's seeded order).
+fn run_first(order: ResumeOrder) -> Option<RunFirst> {
+    match order {
+        ResumeOrder::Seeded => None,
+        ResumeOrder::TimersFirst => Some(RunFirst::Timers),
+        ResumeOrder::RequestsFirst => Some(RunFirst::Requests),
+    }
+}
+
+/// Every directed link from a node of `a` to a different node of `b`.
+fn pairs(a: &[usize], b: &[usize]) -> Vec<(usize, usize)> {
+    a.iter()
+        .flat_map(|x| b.iter().map(move |y| (*x, *y)))
+        .filter(|(x, y)| x != y)
+        .collect()
 }
 
 /// Jepsen's majorities ring over `order`: each node keeps its links to the nodes within

@@ -4,6 +4,7 @@
 
 use super::world::{Proc, World};
 use crate::check::convergence::Registries;
+use crate::check::jraft::JraftView;
 use crate::check::raft::StoreView;
 use crate::check::{EndState, Sample, Samples};
 use crate::model::keys;
@@ -123,9 +124,11 @@ pub fn registries(w: &World) -> Registries {
     out
 }
 
-/// No cut, pause or datagram loss is in force.
+/// No link fault (cut, `no_connect`, link delay, blocked port), pause or datagram loss is in
+/// force.
 pub fn network_whole(w: &World) -> bool {
-    w.cuts.is_empty() && !w.nodes.iter().any(|n| n.paused) && w.env.state().datagram_loss == 0.0
+    let env = w.env.state();
+    !env.has_link_faults() && !w.nodes.iter().any(|n| n.paused) && env.datagram_loss == 0.0
 }
 
 /// The end of the run as the always-on checkers see it.
@@ -142,6 +145,11 @@ pub fn end_state(sc: &Scenario, w: &World) -> EndState {
                     role,
                     term,
                     datums,
+                    jraft: server.jraft_view().map(|(role, term, writes)| JraftView {
+                        role,
+                        term,
+                        writes,
+                    }),
                 }
             }),
             Proc::Client(_) => None,

@@ -106,15 +106,17 @@ impl World {
             let boot = boot_ctx(name, addr, env.clone(), clock.clone(), disk, cfg.clone());
             // This server's cluster.conf (spec §4 step 1).
             let (members, s) = (sc.members_of(name), slot.clone());
+            let version = sc.version_of(name).to_string();
             let id = handle
                 .create_node()
                 .name(name)
                 .ip(addr.ip())
                 .init(move || {
                     let (boot, members, s) = (boot.clone(), members.clone(), s.clone());
+                    let version = version.clone();
                     async move {
                         let ctx = boot.ctx().await;
-                        s.set(Server::start(ctx, members, standalone));
+                        s.set(Server::start(ctx, members, standalone, version));
                         // A madsim node whose init future returns has exited: keep it running.
                         std::future::pending::<()>().await
                     }

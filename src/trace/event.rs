@@ -145,6 +145,26 @@ events! {
     RaftPublish = "raft.publish" { key: String, ts: u64, value: String, result: Done, acks: usize },
     /// A legacy Raft delete, or a follower dropping a key absent from the leader's beat (§9).
     RaftDelete = "raft.delete" { key: String, reason: Option<BeatAbsent> },
+    /// A server's ClusterVersionJudgement fired: persistent data moves to `to` (jraft spec
+    /// §J1.5, at most once per process).
+    ProtocolSwitched = "protocol.switched" { to: &'static str },
+    /// A JRaft node changed role (jraft spec §J5); `reason` says why a leader or candidate
+    /// stepped down.
+    JraftState = "jraft.state" { term: u64, role: Role, reason: Option<String> },
+    /// A JRaft node became leader of `term` (jraft spec §J5.4); `leader` is its JRaft address.
+    JraftLeader = "jraft.leader" { leader: SocketAddr, term: u64 },
+    /// A JRaft write issued by this server ended (jraft spec §J6): `value` fingerprints what it
+    /// wrote, `index` is its log index once committed, `id` follows it to every server.
+    JraftWrite = "jraft.write" {
+        key: String,
+        op: WriteOp,
+        value: OrDash<String>,
+        result: WriteResult,
+        index: Option<u64>,
+        id: u64,
+    },
+    /// ServerStatusManager changed the server's status (jraft spec §J9.1).
+    ServerStatus = "server.status" { from: ServerState, to: ServerState },
     /// A client call of the scenario ended.
     ClientCall = "client.call" { op: &'static str, service: Option<String>, result: CallResult },
     /// A client request to one server failed; the client moves on (§13).
@@ -161,8 +181,9 @@ events! {
     FaultRestart = "fault.restart" { target: Option<String> },
     /// Fault: a node was paused (stop-the-world).
     FaultPause = "fault.pause" { target: Option<String> },
-    /// Fault: a paused node resumed.
-    FaultResume = "fault.resume" { target: Option<String> },
+    /// Fault: a paused node resumed; `order` says what ran first, its overdue timers or its
+    /// queued requests (absent: madsim's seeded order).
+    FaultResume = "fault.resume" { target: Option<String>, order: Option<RunFirst> },
     /// Fault: a node was cut off from every other node.
     FaultIsolate = "fault.isolate" { target: Option<String> },
     /// Fault: the network split into groups.
@@ -173,7 +194,16 @@ events! {
     FaultRing = "fault.ring" { order: Names },
     /// Fault: messages from `from` to `to` are dropped.
     FaultOneWay = "fault.one_way" { from: Names, to: Names },
-    /// Fault: every cut link works again.
+    /// Fault: connections opened by `from` toward `to` fail (`mode`: the connect times out or
+    /// is refused); `to`'s connections toward `from` still work; datagrams `from` → `to` drop.
+    FaultNoConnect = "fault.no_connect" { from: Names, to: Names, mode: ConnectFail },
+    /// Fault: every message from `from` to `to` takes `extra_ms` longer (0: the delay ends).
+    FaultDelay = "fault.delay" { from: Names, to: Names, extra_ms: u64 },
+    /// Fault: a firewall on the node drops connections to its `port`.
+    FaultBlockPort = "fault.block_port" { port: u16, target: Option<String> },
+    /// Fault: the node's `port` accepts connections again.
+    FaultUnblockPort = "fault.unblock_port" { port: u16, target: Option<String> },
+    /// Fault: every link fault is removed (cuts, `no_connect`, delays, blocked ports).
     FaultHeal = "fault.heal" {},
     /// Fault: every fault is undone.
     FaultHealAll = "fault.heal_all" {},
@@ -187,6 +217,8 @@ events! {
     FaultLatency = "fault.latency" { min_ms: u64, max_ms: u64 },
     /// Fault: a node's wall clock was set off by `offset_ms` and drifts by `drift` s/s.
     FaultClockSkew = "fault.clock_skew" { offset_ms: i64, drift: f64 },
+    /// Fault: the server's JRaft state machine failed (its `hasError` latches, §J9.3).
+    FaultJraftError = "fault.jraft_error" { target: Option<String> },
     /// Harness self-test: a panic injected into a node.
     FaultPanic = "fault.panic" {},
     /// Checker: servers still disagreed after the quiet period.
@@ -253,6 +285,62 @@ words! {
 words! {
     /// Why an instance's health changed or it was deleted.
     HealthReason { Beat = "beat", StatusSync = "status_sync", TcpProbe = "tcp_probe", Expired = "expired" }
+}
+
+words! {
+    /// `fault.resume order=`: what a resumed node ran first (§16: a GC pause's overdue timers
+    /// racing its queued requests).
+    RunFirst { Timers = "timers-first", Requests = "requests-first" }
+}
+
+words! {
+    /// `fault.no_connect mode=`: how a connection from `from` toward `to` fails.
+    ConnectFail { Timeout = "timeout", Refused = "refused" }
+}
+
+words! {
+    /// A server's status (ServerStatusManager, jraft spec §J9.1).
+    ServerState { Starting = "STARTING", Up = "UP", Down = "DOWN" }
+}
+
+words! {
+    /// What a JRaft naming write does to its key (jraft spec §J6.1).
+    WriteOp { Write = "write", Delete = "delete" }
+}
+
+/// How a JRaft write ended, judged by JRaft, not by the HTTP reply (jraft spec §J13.5).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum WriteResult {
+    /// Committed and applied by the leader: the caller got `ok`.
+    Committed,
+    /// 1.4.1's flaw (jraft spec §J6.6): forwarded to a node that is not the leader, answered
+    /// `success=false`, taken for success: the caller got `ok` and nothing is applied.
+    OkNotApplied,
+    /// Definitely not applied (no leader, leader unreachable, a read failed first).
+    Rejected(String),
+    /// The caller got an error but the entry may still commit (a forward or wait timed out,
+    /// "Leader stepped down" for an entry already on other nodes).
+    Indeterminate(String),
+}
+
+impl WriteResult {
+    /// The caller was told `ok`.
+    pub fn acknowledged(&self) -> bool {
+        matches!(self, WriteResult::Committed | WriteResult::OkNotApplied)
+    }
+}
+
+impl FieldValue for WriteResult {
+    fn render(&self) -> Option<String> {
+        Some(match self {
+            WriteResult::Committed => "ok".into(),
+            WriteResult::OkNotApplied => {
+                "ok without commit (forwarded to a non-leader, 1.4.1)".into()
+            }
+            WriteResult::Rejected(why) => format!("rejected: {why}"),
+            WriteResult::Indeterminate(why) => format!("indeterminate: {why}"),
+        })
+    }
 }
 
 words! {

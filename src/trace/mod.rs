@@ -6,8 +6,9 @@
 pub mod event;
 
 pub use event::{
-    kind_info, Anomaly, BeatAbsent, CallResult, Done, Ev, FieldValue, Groups, HealthReason, Host,
-    HostList, KindInfo, Names, NodeState, OrDash, RequestError, Role, VerifyAbort, Via, KINDS,
+    kind_info, Anomaly, BeatAbsent, CallResult, ConnectFail, Done, Ev, FieldValue, Groups,
+    HealthReason, Host, HostList, KindInfo, Names, NodeState, OrDash, RequestError, Role, RunFirst,
+    ServerState, VerifyAbort, Via, WriteOp, WriteResult, KINDS,
 };
 
 use std::fmt::Write as _;

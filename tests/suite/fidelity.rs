@@ -126,6 +126,67 @@ crash = "s3"
     );
 }
 
+#[test]
+fn under_one_way_connect_failure_one_side_flaps_its_peer_up_and_down_every_cycle() {
+    // spec §4 step 4 (corrected), §16.7: s1 cannot open connections to s2, s2's connections to
+    // s1 work. s1's reports to s2 time out (5 s) while s2's reports reach s1 and make s2 UP
+    // without clearing its failure count: once the count passes 3, every failed report makes
+    // s2 DOWN at once and every received one UP, about once per 2(N-1) = 4 s cycle each.
+    let events = run(r#"
+name = "member-flap"
+about = "t"
+duration = "80s"
+[cluster]
+servers = 3
+[[step]]
+at = "10s"
+no_connect = { from = "s1", to = "s2" }
+"#);
+    let s1_sees_s2: Vec<(f64, NodeState)> = events
+        .iter()
+        .filter_map(|e| match e.ev {
+            Ev::MemberState { peer, to, .. }
+                if e.node == "s1" && peer.to_string() == "10.0.0.2:8848" =>
+            {
+                Some((secs(e), to))
+            }
+            _ => None,
+        })
+        .collect();
+    let first_down = s1_sees_s2
+        .iter()
+        .position(|(_, st)| *st == NodeState::Down)
+        .unwrap_or_else(|| panic!("s2 never DOWN on s1: {s1_sees_s2:?}"));
+    // Four failures first: the 4th probe after the cut fails 6(N-1)+5 to 8(N-1)+5 s after it.
+    let down_after = s1_sees_s2[first_down].0 - 10.0;
+    assert!(
+        (17.0..=21.1).contains(&down_after),
+        "DOWN {down_after:.3}s after the cut: {s1_sees_s2:?}"
+    );
+    // From then on: DOWN, UP, DOWN, UP, ..., never SUSPICIOUS, about every 4 s.
+    let flaps = &s1_sees_s2[first_down..];
+    assert!(flaps.len() >= 20, "{flaps:?}");
+    for (i, (t, st)) in flaps.iter().enumerate() {
+        let want = if i % 2 == 0 {
+            NodeState::Down
+        } else {
+            NodeState::Up
+        };
+        assert_eq!(*st, want, "at {t:.3}s: {flaps:?}");
+    }
+    for w in flaps.windows(3) {
+        let cycle = w[2].0 - w[0].0;
+        assert!((3.9..=4.1).contains(&cycle), "cycle {cycle:.3}s: {flaps:?}");
+    }
+    // s2's reports reach s1 and its own view of s1 never changes (s1's connections to it are
+    // the ones that fail).
+    let s2_sees_s1 = events.iter().any(|e| {
+        matches!(e.ev, Ev::MemberState { peer, .. }
+            if e.node == "s2" && peer.to_string() == "10.0.0.1:8848")
+    });
+    assert!(!s2_sees_s1);
+}
+
 /// A `member.state` change of s3 (10.0.0.3) as s1 sees it: (from, to).
 fn s1_sees_s3(e: &Event) -> Option<(NodeState, NodeState)> {
     match e.ev {

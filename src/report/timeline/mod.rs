@@ -6,6 +6,7 @@
 //! gives the same bytes (every map is a `BTreeMap`, every list keeps event order).
 
 use crate::report::Outcome;
+use std::collections::BTreeMap;
 use std::path::Path;
 
 mod canvas;
@@ -14,6 +15,7 @@ mod html;
 mod lanes;
 mod model;
 mod scale;
+mod shades;
 mod svg;
 
 pub use html::render_html;
@@ -175,6 +177,52 @@ pub(crate) struct Model<'a> {
     pub checks: Vec<CheckMark>,
     /// Quiet stretches drawn squeezed (start, end).
     pub gaps: Vec<(u64, u64)>,
+}
+
+/// A (service, instance) row key.
+type Key = (String, String);
+
+/// Reads an outcome's events into a [`Model`]: the lanes, what is open on them, and the
+/// network row (`model.rs` reads events and instance bands, `shades.rs` the fault shades).
+struct Builder<'a> {
+    o: &'a Outcome,
+    end_us: u64,
+    lanes: Vec<Lane>,
+    servers: usize,
+    lane_of: BTreeMap<String, usize>,
+    by_addr: BTreeMap<String, String>,
+    per_instance: bool,
+    row_of: BTreeMap<Key, usize>,
+    /// Instances each server holds now, with their state.
+    cur: Vec<BTreeMap<Key, u8>>,
+    /// Open shades per (node, down/paused/cut/blocked), with the node's lane.
+    open: BTreeMap<(String, Shade), (usize, Span)>,
+    open_role: BTreeMap<usize, Span>,
+    /// Open network-row spans by slot (`loss`, `latency`, `port`, `cut0000`, `cut0001`, ...,
+    /// `cut delay s1 → s2`, `cut port s3:7848`); a heal ends every `cut…` slot.
+    open_net: BTreeMap<String, Span>,
+    /// Cuts opened so far (names the next `cut…` slot).
+    cuts: usize,
+    net: Vec<Span>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Shade {
+    Down,
+    Paused,
+    Cut,
+    /// A port of the node that a firewall drops connections to (fault `block_port`).
+    Blocked,
+}
+
+fn span(t0: u64, kind: SpanKind, label: impl Into<String>) -> Span {
+    Span {
+        t0,
+        t1: t0,
+        kind,
+        label: label.into(),
+        who: String::new(),
+    }
 }
 
 pub(crate) fn short_svc(s: &str) -> &str {

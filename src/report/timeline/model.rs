@@ -5,69 +5,11 @@
 use super::findings::{anomaly_points, check_marks, quiet_stretches};
 use super::*;
 use crate::report::Outcome;
-use crate::trace::{Ev, Event, FieldValue, Groups, HostList, Names, NodeState, Role, Via};
+use crate::trace::{Ev, Event, HostList, NodeState, Role, ServerState, Via, WriteResult};
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::SocketAddr;
 
-pub(super) type Key = (String, String);
-
-pub(super) struct Builder<'a> {
-    pub(super) o: &'a Outcome,
-    pub(super) end_us: u64,
-    pub(super) lanes: Vec<Lane>,
-    pub(super) servers: usize,
-    pub(super) lane_of: BTreeMap<String, usize>,
-    pub(super) by_addr: BTreeMap<String, String>,
-    pub(super) per_instance: bool,
-    pub(super) row_of: BTreeMap<Key, usize>,
-    /// Instances each server holds now, with their state.
-    pub(super) cur: Vec<BTreeMap<Key, u8>>,
-    /// Open shades per (node, down/paused/cut), with the node's lane.
-    pub(super) open: BTreeMap<(String, Shade), (usize, Span)>,
-    pub(super) open_role: BTreeMap<usize, Span>,
-    /// Open network-row spans by slot (`loss`, `latency`, `port`, `cut1`, `cut2`, ...).
-    pub(super) open_net: BTreeMap<String, Span>,
-    pub(super) net: Vec<Span>,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub(super) enum Shade {
-    Down,
-    Paused,
-    Cut,
-}
-
-pub(super) fn span(t0: u64, kind: SpanKind, label: impl Into<String>) -> Span {
-    Span {
-        t0,
-        t1: t0,
-        kind,
-        label: label.into(),
-        who: String::new(),
-    }
-}
-
 impl<'a> Builder<'a> {
-    /// Opens a shade on a node's lane (a cut replaces the node's open cut; a second crash or
-    /// pause of a node already down or paused changes nothing).
-    pub(super) fn open_shade(&mut self, node: &str, l: usize, which: Shade, s: Span) {
-        let key = (node.to_string(), which);
-        if which == Shade::Cut {
-            self.close_shade(node, which, s.t0);
-        }
-        self.open.entry(key).or_insert((l, s));
-    }
-
-    pub(super) fn close_shade(&mut self, node: &str, which: Shade, t: u64) {
-        if let Some((l, mut s)) = self.open.remove(&(node.to_string(), which)) {
-            s.t1 = t;
-            if self.lanes[l].grouped {
-                s.who = node.to_string();
-            }
-            self.lanes[l].shades.push(s);
-        }
-    }
-
     pub(super) fn close_role(&mut self, l: usize, t: u64) {
         if let Some(mut s) = self.open_role.remove(&l) {
             s.t1 = t;
@@ -149,121 +91,6 @@ impl<'a> Builder<'a> {
         }
     }
 
-    pub(super) fn node_fault(&mut self, e: &Event) {
-        let t = e.t_us;
-        let Some(&l) = self.lane_of.get(&e.node) else {
-            return;
-        };
-        let node = e.node.clone();
-        match &e.ev {
-            Ev::FaultCrash { .. } => {
-                self.open_shade(&node, l, Shade::Down, span(t, SpanKind::Down, "crashed"));
-                self.close_role(l, t);
-                self.drop_all(l, t, None);
-            }
-            Ev::FaultRestart { .. } => self.close_shade(&node, Shade::Down, t),
-            Ev::FaultPause { .. } => {
-                let s = span(t, SpanKind::Paused, "paused");
-                self.open_shade(&node, l, Shade::Paused, s)
-            }
-            Ev::FaultResume { .. } => self.close_shade(&node, Shade::Paused, t),
-            _ => {
-                let s = span(t, SpanKind::Cut(3), "isolated");
-                self.open_shade(&node, l, Shade::Cut, s);
-                self.open_net_span(t, format!("{node} isolated"));
-            }
-        }
-    }
-
-    /// A cut in the network row; it lasts until the next heal.
-    pub(super) fn open_net_span(&mut self, t: u64, label: String) {
-        let slot = format!("cut{:04}", self.open_net.len());
-        self.open_net.insert(slot, span(t, SpanKind::Net, label));
-    }
-
-    /// The lanes of the named nodes (a role target that named nobody has none).
-    fn lanes_of<'n>(&self, names: &'n Names) -> Vec<(&'n str, usize)> {
-        let set: BTreeSet<(&str, usize)> = names
-            .0
-            .iter()
-            .filter_map(|n| self.lane_of.get(n).map(|l| (n.as_str(), *l)))
-            .collect();
-        set.into_iter().collect()
-    }
-
-    pub(super) fn one_way(&mut self, t: u64, from: &Names, to: &Names) {
-        for (who, label, side) in [
-            (from, format!("cannot send to {to}"), 4),
-            (to, format!("cannot hear from {from}"), 5),
-        ] {
-            for (node, l) in self.lanes_of(who) {
-                let s = span(t, SpanKind::Cut(side), label.clone());
-                self.open_shade(node, l, Shade::Cut, s);
-            }
-        }
-        self.open_net_span(t, format!("one-way cut {from} → {to}"));
-    }
-
-    pub(super) fn groups(&mut self, t: u64, groups: &Groups, via: Option<&Names>) {
-        for (side, g) in groups.0.iter().enumerate() {
-            let letter = (b'A' + (side % 26) as u8) as char;
-            for (node, l) in self.lanes_of(g) {
-                let s = span(t, SpanKind::Cut(side), format!("side {letter}"));
-                self.open_shade(node, l, Shade::Cut, s);
-            }
-        }
-        let text = groups.render().unwrap_or_default();
-        let label = match via {
-            Some(v) => format!("bridge via {v}: {text}"),
-            None => format!("partition {text}"),
-        };
-        self.open_net_span(t, label);
-    }
-
-    /// Loss, latency and port faults: one slot each in the network row; a new value ends the
-    /// old span, and a value back to normal opens none.
-    pub(super) fn net_fault(&mut self, e: &Event) {
-        let (slot, label): (&str, Option<String>) = match &e.ev {
-            Ev::FaultLoss { rate } => (
-                "loss",
-                (*rate > 0.0).then(|| format!("datagram loss {rate}")),
-            ),
-            // Back to the default (1-10 ms) is the end of a latency fault, not a new one.
-            Ev::FaultLatency { min_ms, max_ms } => (
-                "latency",
-                ((*min_ms, *max_ms) != default_latency_ms())
-                    .then(|| format!("latency {min_ms}-{max_ms} ms")),
-            ),
-            Ev::FaultPortDown { instance } => ("port", Some(format!("port {instance} closed"))),
-            _ => ("port", None),
-        };
-        if let Some(mut s) = self.open_net.remove(slot) {
-            s.t1 = e.t_us;
-            self.net.push(s);
-        }
-        if let Some(label) = label {
-            let s = span(e.t_us, SpanKind::Net, label);
-            self.open_net.insert(slot.to_string(), s);
-        }
-    }
-
-    /// A skewed clock is a span of the network row, one slot per node, until put right.
-    pub(super) fn clock_skew(&mut self, e: &Event, offset_ms: i64, drift: f64) {
-        let slot = format!("skew {}", e.node);
-        if let Some(mut s) = self.open_net.remove(&slot) {
-            s.t1 = e.t_us;
-            self.net.push(s);
-        }
-        if offset_ms != 0 || drift != 0.0 {
-            let mut label = format!("{} clock {:+.3}s", e.node, offset_ms as f64 / 1000.0);
-            if drift != 0.0 {
-                label.push_str(&format!(", drift {drift}"));
-            }
-            self.open_net
-                .insert(slot, span(e.t_us, SpanKind::Net, label));
-        }
-    }
-
     /// An instance's new state on a server lane.
     pub(super) fn instance(&mut self, e: &Event, service: &str, instance: &str, st: u8) {
         let Some(&l) = self.lane_of.get(&e.node) else {
@@ -284,30 +111,6 @@ impl<'a> Builder<'a> {
             }
         }
         self.set_state(l, key, st, e.t_us);
-    }
-
-    pub(super) fn heal(&mut self, t: u64) {
-        let cut: Vec<String> = self
-            .open
-            .keys()
-            .filter(|k| k.1 == Shade::Cut)
-            .map(|k| k.0.clone())
-            .collect();
-        for node in cut {
-            self.close_shade(&node, Shade::Cut, t);
-        }
-        let slots: Vec<String> = self
-            .open_net
-            .keys()
-            .filter(|k| k.starts_with("cut"))
-            .cloned()
-            .collect();
-        for slot in slots {
-            if let Some(mut s) = self.open_net.remove(&slot) {
-                s.t1 = t;
-                self.net.push(s);
-            }
-        }
     }
 
     pub(super) fn role(&mut self, l: usize, t: u64, term: u64, role: Role) {
@@ -358,6 +161,10 @@ impl<'a> Builder<'a> {
             Ev::FaultPartition { groups } => self.groups(t, groups, None),
             Ev::FaultBridge { via, sides } => self.groups(t, sides, Some(via)),
             Ev::FaultOneWay { from, to } => self.one_way(t, from, to),
+            Ev::FaultNoConnect { from, to, mode } => self.no_connect(t, from, to, *mode),
+            Ev::FaultDelay { from, to, extra_ms } => self.delay(t, from, to, *extra_ms),
+            Ev::FaultBlockPort { port, .. } => self.block_port(e, *port, true),
+            Ev::FaultUnblockPort { port, .. } => self.block_port(e, *port, false),
             Ev::FaultHeal {} => self.heal(t),
             Ev::FaultLoss { .. }
             | Ev::FaultLatency { .. }
@@ -365,10 +172,27 @@ impl<'a> Builder<'a> {
             | Ev::FaultPortUp { .. } => self.net_fault(e),
             Ev::FaultRing { order } => self.open_net_span(t, format!("majorities ring {order}")),
             Ev::FaultClockSkew { offset_ms, drift } => self.clock_skew(e, *offset_ms, *drift),
-            Ev::RaftState { term, role } => {
+            Ev::RaftState { term, role } | Ev::JraftState { term, role, .. } => {
                 if let Some(l) = me {
                     self.role(l, t, *term, *role);
                 }
+            }
+            Ev::ProtocolSwitched { .. } => self.mark(e, MarkRow::Sync, Cat::SyncAux),
+            Ev::ServerStatus { to, .. } => {
+                let cat = if *to == ServerState::Up {
+                    Cat::MemberUp
+                } else {
+                    Cat::MemberDown
+                };
+                self.mark(e, MarkRow::Sync, cat)
+            }
+            Ev::JraftWrite { result, .. } => {
+                let cat = if *result == WriteResult::Committed {
+                    Cat::Publish
+                } else {
+                    Cat::Fail
+                };
+                self.mark(e, MarkRow::Sync, cat)
             }
             Ev::InstanceRegistered {
                 service, instance, ..
@@ -620,6 +444,7 @@ impl<'a> Model<'a> {
             open: BTreeMap::new(),
             open_role: BTreeMap::new(),
             open_net: BTreeMap::new(),
+            cuts: 0,
             net: vec![],
         };
         for e in &o.events {
@@ -649,9 +474,4 @@ fn instance_of(ev: &Ev) -> Option<(&str, &str)> {
         } => Some((service, instance)),
         _ => None,
     }
-}
-
-fn default_latency_ms() -> (u64, u64) {
-    let d = crate::scenario::DEFAULT_LATENCY;
-    (d.start.as_millis() as u64, d.end.as_millis() as u64)
 }

@@ -160,9 +160,10 @@ fn a_crash_without_restart_is_shaded_to_the_end() {
 fn raft_leaders_are_marked_with_their_term_and_anomalies_where_they_happened() {
     let o = run("scenarios/raft-minority-leader.toml");
     let svg = render_svg(&o);
-    assert!(!rects_titled(&svg, "s1: leader (elected in term 1)").is_empty());
-    assert!(!rects_titled(&svg, "s3: leader (elected in term 2)").is_empty());
-    // A dirty write rests on the failed publish on s1: a point there, not at the run's end.
+    // At the scenario's seed s3 leads term 1 and, cut off, s2 leads term 2.
+    assert!(!rects_titled(&svg, "s3: leader (elected in term 1)").is_empty());
+    assert!(!rects_titled(&svg, "s2: leader (elected in term 2)").is_empty());
+    // A dirty write rests on the failed publish on s3: a point there, not at the run's end.
     let publish = o
         .findings
         .iter()
@@ -170,13 +171,13 @@ fn raft_leaders_are_marked_with_their_term_and_anomalies_where_they_happened() {
         .expect("the scenario's dirty write")
         .points[0]
         .clone();
-    assert_eq!(publish.node, "s1");
+    assert_eq!(publish.node, "s3");
     let m = Model::new(&o);
-    let s1 = m.lanes.iter().position(|l| l.name == "s1").unwrap();
+    let s3 = m.lanes.iter().position(|l| l.name == "s3").unwrap();
     assert!(m
         .anomalies
         .iter()
-        .any(|p| p.label == "dirty_write" && p.t == publish.t_us && p.lanes == vec![s1]));
+        .any(|p| p.label == "dirty_write" && p.t == publish.t_us && p.lanes == vec![s3]));
     let at = format!("{:.3}", publish.t_us as f64 / 1e6);
     assert!(
         svg.contains(&format!("anomaly dirty_write at {at}s")),
@@ -213,4 +214,41 @@ fn a_big_run_groups_clients_draws_services_and_stays_small() {
         o.events.len(),
         svg.len()
     );
+}
+
+/// `no_connect` shades both ends and spans the network row until the heal; a link delay spans
+/// the row until `extra = "0s"`; a blocked port shades its server until `unblock_port`; a cut
+/// opened after one of them closed keeps its own span.
+#[test]
+fn link_faults_span_the_network_row_and_shade_their_nodes_until_undone() {
+    let src = "name = \"t\"\nabout = \"t\"\nduration = \"40s\"\n[cluster]\nservers = 3\n\
+        [[step]]\nat = \"5s\"\nno_connect = { from = \"s1\", to = \"s2\", mode = \"refused\" }\n\
+        [[step]]\nat = \"6s\"\ndelay = { from = \"s2\", to = \"s3\", extra = \"1.5s\" }\n\
+        [[step]]\nat = \"7s\"\nblock_port = { node = \"s3\", port = 7848 }\n\
+        [[step]]\nat = \"10s\"\ndelay = { from = \"s2\", to = \"s3\", extra = \"0s\" }\n\
+        [[step]]\nat = \"11s\"\none_way = { from = \"s3\", to = \"s1\" }\n\
+        [[step]]\nat = \"12s\"\nunblock_port = { node = \"s3\", port = 7848 }\n\
+        [[step]]\nat = \"20s\"\nheal = true\n";
+    let sc = crate::scenario::parse(src, "t.toml").unwrap();
+    let o = crate::sim::run(&sc, 1).0;
+    let m = Model::new(&o);
+    let net = |label: &str| -> (u64, u64) {
+        let s = m.net.iter().find(|s| s.label == label);
+        let s = s.unwrap_or_else(|| panic!("no {label:?} in {:?}", m.net));
+        (s.t0 / 1_000_000, s.t1 / 1_000_000)
+    };
+    assert_eq!(net("no_connect s1 → s2 (refused)"), (5, 20));
+    assert_eq!(net("s2 → s3 delayed +1.5s"), (6, 10));
+    assert_eq!(net("s3 port 7848 blocked"), (7, 12));
+    assert_eq!(net("one-way cut s3 → s1"), (11, 20));
+    let shade = |lane: &str, label: &str| -> (u64, u64) {
+        let l = m.lanes.iter().find(|l| l.name == lane).unwrap();
+        let s = l.shades.iter().find(|s| s.label == label);
+        let s = s.unwrap_or_else(|| panic!("no {label:?} on {lane}: {:?}", l.shades));
+        (s.t0 / 1_000_000, s.t1 / 1_000_000)
+    };
+    assert_eq!(shade("s1", "cannot connect to s2 (refused)"), (5, 11));
+    assert_eq!(shade("s2", "s1 cannot connect here (refused)"), (5, 20));
+    assert_eq!(shade("s3", "port 7848 blocked"), (7, 12));
+    assert!(render_svg(&o).contains("s3: port 7848 blocked from 7."));
 }

@@ -159,7 +159,7 @@ impl SyncTasks {
             let work = Work::Sync { target, keys };
             due.push((order(engine_key, cap, chm), worker_of(tag, workers), work));
         }
-        due.sort_by(|a, b| a.0.cmp(&b.0));
+        due.sort_by_key(|a| a.0);
         due.into_iter().map(|(_, w, work)| (w, work)).collect()
     }
 }

@@ -79,7 +79,7 @@ impl Server {
         tokio::spawn(async move {
             let cfg = server.ctx.cfg.clone();
             loop {
-                tokio::time::sleep(cfg.distro_verify_period).await;
+                server.ctx.net.sleep(cfg.distro_verify_period).await;
                 let sums = server.owned_checksums();
                 if sums.is_empty() {
                     continue;
@@ -234,7 +234,7 @@ impl Server {
                     result: Some(Done::Failed("no member answered".into())),
                 };
                 crate::trace::emit(server.name(), ev);
-                tokio::time::sleep(cfg.distro_load_retry).await;
+                server.ctx.net.sleep(cfg.distro_load_retry).await;
             }
         });
     }

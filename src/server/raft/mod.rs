@@ -27,6 +27,9 @@ pub struct RaftState {
     pub datums: BTreeMap<String, RaftDatum>,
     /// A single-server cluster runs standalone: it is always the leader (RaftPeerSet.isLeader).
     pub standalone: bool,
+    /// RaftCore was shut down by the switch to JRaft (jraft spec §J2.2): its timers end, its
+    /// writes and `/raft/*` handlers fail with "old raft protocol already stop".
+    pub stopped: bool,
 }
 
 impl RaftState {
@@ -116,15 +119,21 @@ impl Server {
         tokio::spawn(async move {
             let tick = server.ctx.cfg.raft_tick;
             loop {
+                if server.raft.lock().unwrap().stopped {
+                    return; // §J2.2: the election timer is cancelled
+                }
                 server.election_tick();
-                tokio::time::sleep(tick).await;
+                server.ctx.net.sleep(tick).await;
             }
         });
         let server = self.clone();
         tokio::spawn(async move {
             let tick = server.ctx.cfg.raft_tick;
             loop {
-                tokio::time::sleep(tick).await;
+                server.ctx.net.sleep(tick).await;
+                if server.raft.lock().unwrap().stopped {
+                    return; // §J2.2: the heartbeat timer is cancelled
+                }
                 server.heartbeat_tick();
             }
         });
@@ -349,7 +358,7 @@ impl Server {
                     self.raft_apply(&d);
                 }
             }
-            tokio::time::sleep(pause).await;
+            self.ctx.net.sleep(pause).await;
         }
     }
 

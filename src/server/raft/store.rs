@@ -14,6 +14,10 @@ use std::sync::Arc;
 use tokio::sync::mpsc;
 
 const META_FILE: &str = "raft/meta.properties";
+/// What RaftCore's writes throw once it is shut down (jraft spec §J2.2).
+const STOPPED_WORK: &str = "old raft protocol already stop work";
+/// What every `/raft/*` handler throws after the switch (jraft spec §J2.3), answered 500.
+pub(crate) const STOPPED: &str = "old raft protocol already stop";
 const DATA_DIR: &str = "raft/data/";
 
 /// What the disk holds at boot.
@@ -93,6 +97,9 @@ impl Server {
     ) -> Result<(), String> {
         let (is_leader, leader) = {
             let r = self.raft.lock().unwrap();
+            if r.stopped {
+                return Err(STOPPED_WORK.into());
+            }
             (r.is_leader(), r.leader)
         };
         if !is_leader {
@@ -232,6 +239,9 @@ impl Server {
         let _guard = self.raft_lock.lock().await;
         let (is_leader, leader, others, source) = {
             let r = self.raft.lock().unwrap();
+            if r.stopped {
+                return Err(STOPPED_WORK.into());
+            }
             let others: Vec<_> = r.peers.keys().filter(|a| **a != r.local).copied().collect();
             (r.is_leader(), r.leader, others, r.me().clone())
         };
