@@ -72,7 +72,8 @@ pub(crate) fn read_cluster(top: &Table) -> R<ClusterSpec> {
             if standalone {
                 return fail(
                     f.key.at(),
-                    "`conf`: a standalone server reads no cluster.conf (spec §9); add                      mode = \"cluster\" to run one server in cluster mode",
+                    "`conf`: a standalone server reads no cluster.conf (spec §9); add mode = \"cluster\" \
+                     to run one server in cluster mode",
                 );
             }
             super::cluster::read_conf(&f, &servers, &aliases)?
