@@ -6,6 +6,7 @@ mod cli;
 mod fidelity;
 mod fuzz_loader;
 mod hostile;
+mod pass_rates;
 mod regressions;
 mod scenarios;
 mod shrink;
