@@ -130,7 +130,18 @@ impl Cluster {
         let (env, cfg) = (self.env.clone(), self.cfg.clone());
         let members = env.members().to_vec();
         let server = rt.block_on(async move {
-            let net = Net::bind(addr, env).await?;
+            // A crashed runtime's last sockets may close a moment after it is shut down.
+            let mut tries = 0;
+            let net = loop {
+                match Net::bind(addr, env.clone()).await {
+                    Ok(net) => break net,
+                    Err(e) if e.kind() == std::io::ErrorKind::AddrInUse && tries < 30 => {
+                        tries += 1;
+                        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+                    }
+                    Err(e) => return Err(e),
+                }
+            };
             let ctx = NodeCtx {
                 name: name.into(),
                 addr,
@@ -158,7 +169,8 @@ impl Cluster {
             (s[i].rt.take(), s[i].name.clone())
         };
         let Some(rt) = rt else { return false };
-        rt.shutdown_background();
+        // The control thread is outside every runtime, so it can wait for the tasks to drop.
+        rt.shutdown_timeout(std::time::Duration::from_secs(2));
         self.env.set_paused(self.addr(i), false);
         emit("-", Ev::FaultCrash { target: Some(name) });
         true
@@ -170,8 +182,8 @@ impl Cluster {
             return Ok(false);
         }
         let name = self.slots.lock().unwrap()[i].name.clone();
-        emit("-", Ev::FaultRestart { target: Some(name) });
         self.boot(i)?;
+        emit("-", Ev::FaultRestart { target: Some(name) });
         Ok(true)
     }
 

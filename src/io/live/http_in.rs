@@ -2,7 +2,7 @@
 //! connections, research nacos-clients.md §3.1). A peer's wire call (`WIRE_PATH`) goes to the
 //! handler as it is; anything else is Nacos's Open API, mapped by `io::openapi` (spec §12).
 
-use super::net::Inner;
+use super::endpoint::Inner;
 use super::{FROM_HEADER, MAX_CLIENT_BODY, MAX_WIRE_BODY, WIRE_PATH};
 use crate::io::api::Handler;
 use crate::io::openapi::{self, HttpIn, Refusal, Rendered, Routed};

@@ -2,7 +2,7 @@
 //! connect and read timeouts (spec §3), and the failure kinds the simulation knows: refused,
 //! connect timeout, read timeout, reset.
 
-use super::net::Inner;
+use super::endpoint::Inner;
 use super::{FROM_HEADER, WIRE_PATH};
 use crate::io::api::{NetError, Timeouts};
 use crate::wire::{Request, Response, UserAgent};

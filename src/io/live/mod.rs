@@ -6,6 +6,7 @@
 //!
 //! Only in the live build: no `--cfg madsim`, so `tokio` is the real one.
 
+mod endpoint;
 mod env;
 mod http_in;
 mod http_out;

@@ -4,9 +4,10 @@
 //! the acks (spec §10). Live mode stays on loopback: it never pushes to or probes an address
 //! outside 127.0.0.0/8 (research nacos-clients.md §6, "Network hygiene").
 
+use super::endpoint::Inner;
 use super::env::LiveEnv;
 pub use crate::io::api::{BoxFuture, Handler, NetError, Timeouts};
-use crate::io::openapi::{self, Extra, Rendered};
+use crate::io::openapi;
 use crate::wire::{Datagram, Request, Response};
 use std::future::Future;
 use std::net::SocketAddr;
@@ -15,16 +16,7 @@ use std::time::Duration;
 use tokio::net::{TcpListener, TcpSocket, UdpSocket};
 use tokio::time::Instant;
 
-/// Answers the Open API requests that are not [`crate::wire::Api`] calls (metrics, service
-/// detail…), from the server's state; set by whoever boots the server.
-pub type ExtraFn = Arc<dyn Fn(Extra) -> Rendered + Send + Sync>;
-
-pub(super) struct Inner {
-    pub me: SocketAddr,
-    pub env: Arc<LiveEnv>,
-    pub udp: Arc<UdpSocket>,
-    pub extra: OnceLock<ExtraFn>,
-}
+pub use super::endpoint::ExtraFn;
 
 /// One live node's network endpoint.
 pub struct Net {

@@ -126,7 +126,7 @@ pub fn parse_metadata(v: Option<&str>) -> Result<BTreeMap<String, String>, Refus
     let v = v.trim();
     if v.starts_with('{') {
         let obj: serde_json::Map<String, serde_json::Value> = serde_json::from_str(v)
-            .map_err(|e| Refusal::bad(format!("metadata format incorrect:{v}: {e}")))?;
+            .map_err(|_| Refusal::bad(format!("metadata format incorrect:{v}")))?;
         return obj
             .into_iter()
             .map(|(k, val)| match val {

@@ -106,10 +106,7 @@ fn missing_or_malformed_parameters_get_nacos_400_texts_and_unknown_apis_501() {
             "POST",
             "/nacos/v1/ns/instance?serviceName=s&ip=1.1.1.1&port=1&metadata=%7Bx"
         ),
-        (
-            400,
-            "metadata format incorrect:{x: EOF while parsing an object at line 1 column 2".into()
-        )
+        (400, "metadata format incorrect:{x".into())
     );
     assert_eq!(
         bad("PATCH", "/nacos/v1/ns/nothing"),
