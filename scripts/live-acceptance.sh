@@ -106,6 +106,8 @@ server_check "no instance of $svc turned unhealthy (its beats arrived)" \
     "! grep -q '\"kind\":\"instance.unhealthy\".*$svc' '$ev'"
 server_check "the crash and restart were applied" \
     "grep -q '\"kind\":\"fault.crash\"' '$ev' && grep -q '\"kind\":\"fault.restart\"' '$ev'"
+server_check "no server panicked (hostile input included)" \
+    "! grep -q panicked '$WORK/one.log' '$WORK/three.log'"
 server_check "the raw check's resent push was acked" \
     "grep -q '\"kind\":\"push.acked\"' '$WORK/one.events.jsonl'"
 if [ -n "$svc" ]; then

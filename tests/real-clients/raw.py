@@ -143,11 +143,49 @@ def protect_threshold(registered_at):
     assert json.loads(b)["hosts"], b
 
 
+def hostile():
+    # Bad input on the wire (issue 12 part 5): odd methods, paths, values and bodies get a 4xx or
+    # 5xx answer, never a dropped connection, and the server keeps serving.
+    import random
+    rnd = random.Random(12)
+    paths = ["/nacos/v1/ns/instance", "/nacos/v1/ns/instance/list", "/nacos/v1/ns/instance/beat",
+             "/nacos/v1/ns/service", "/nacos/v1/ns/service/list", "/nacos/v1/ns/instance/statuses",
+             "/nacos/v1/ns/operator/metrics", "/nacos/v1/ns/", "/nacos/v1/auth/login", "/x"]
+    values = ["", " ", "0", "-1", "65536", "99999999999999999999", "NaN", "inf", "1e309", "True",
+              "{", "{}", '{"a":{"b":1}}', "[]", "null", "a=b,c", "@@", "x@@", "@@y", "g@@s@@t",
+              "\u0000", "é✓", "%zz", "10.0.0.1", "::1", "a" * 3000, "1.5", "-0"]
+    names = ["serviceName", "ip", "port", "weight", "metadata", "beat", "clusterName", "cluster",
+             "groupName", "namespaceId", "healthy", "enabled", "ephemeral", "udpPort", "clientIP",
+             "clusters", "healthyOnly", "pageNo", "pageSize", "protectThreshold", "key", "dom",
+             "username"]
+    routes = [("POST", paths[0]), ("DELETE", paths[0]), ("PUT", paths[0]), ("GET", paths[0]),
+              ("GET", paths[1]), ("PUT", paths[2]), ("POST", paths[3]), ("PUT", paths[3]),
+              ("DELETE", paths[3]), ("GET", paths[3]), ("GET", paths[4]), ("GET", paths[5])]
+    statuses = {}
+    for _ in range(400):
+        params = {rnd.choice(names): rnd.choice(values) for _ in range(rnd.randint(0, 6))}
+        if rnd.random() < 0.5:
+            params.setdefault("serviceName", "fuzz." + rnd.choice(["a", "b", "c"]))
+        if rnd.random() < 0.8:
+            method, path = rnd.choice(routes)
+            params.setdefault("ip", "10.7.0." + str(rnd.randint(1, 3)))
+            params.setdefault("port", str(rnd.randint(1, 3)))
+        else:
+            method, path = rnd.choice(["GET", "POST", "PUT", "DELETE", "PATCH"]), rnd.choice(paths)
+        s, _ = req(method, path, params, ua=rnd.choice(["curl/8", JAVA]))
+        statuses[s] = statuses.get(s, 0) + 1
+    assert set(statuses) <= {200, 400, 404, 413, 500, 501, 503}, statuses
+    s, b = req("GET", "/nacos/v1/ns/operator/metrics")
+    assert s == 200 and json.loads(b)["status"] == "UP", (s, b)
+    print(f"     statuses {dict(sorted(statuses.items()))}")
+
+
 t_start = time.time()
 check("beat: 20404 without a body, re-register with one, light beat 10200", beats)
 check("list: disabled hidden, clusters filter echoed", filters)
 check("list: dom grouped only for a Java agent; unknown service envelope", grouping)
 check("400 texts, 501 unknown api, 413 oversized body, form bodies", errors)
+check("hostile input: 400 requests of odd methods, paths and values, server still UP", hostile)
 check("UDP push to loopback for an empty clientIP, resent once after 10 s, acked", push)
 check("protect threshold: all unhealthy -> all returned healthy", lambda: protect_threshold(t_start))
 print(f"{results['passed']} passed, {results['failed']} failed")
