@@ -106,6 +106,9 @@ server_check "no instance of $svc turned unhealthy (its beats arrived)" \
     "! grep -q '\"kind\":\"instance.unhealthy\".*$svc' '$ev'"
 server_check "the crash and restart were applied" \
     "grep -q '\"kind\":\"fault.crash\"' '$ev' && grep -q '\"kind\":\"fault.restart\"' '$ev'"
+s3=$(awk '/^listening s3 /{print $3}' "$WORK/three.log")
+server_check "an isolated server was seen SUSPICIOUS or DOWN by its peers ($s3)" \
+    "sed -n '/fault.isolate/,\$p' '$ev' | grep '\"kind\":\"member.state\"' | grep -q '$s3'"
 server_check "no server panicked (hostile input included)" \
     "! grep -q panicked '$WORK/one.log' '$WORK/three.log'"
 server_check "the raw check's resent push was acked" \
