@@ -27,7 +27,7 @@ enum LiveCmd {
 ///
 /// Fault commands, on stdin or `curl -XPOST 127.0.0.1:CONTROL/<command>/<server>`:
 ///   crash S | restart S | pause S | resume S | isolate S | heal [S] | status | help
-/// S is s1, 1, 8848 or 127.0.0.1:8848. crash ends S's process (its ports close); pause holds
+/// S is s1, 1, 8848 or 127.0.0.1:8848 (with --scenario, its server names). crash ends S's process (its ports close); pause holds
 /// its traffic and timers; isolate cuts S from the other servers both ways (clients still reach it).
 #[derive(Args)]
 #[command(verbatim_doc_comment)]
@@ -51,6 +51,11 @@ struct ServeArgs {
     /// Do not print events (the --events file still gets them).
     #[arg(long)]
     quiet: bool,
+    /// Take the cluster from a scenario file (its servers' names and count, its [config]) and
+    /// play its fault steps on the wall clock: crash, restart, pause, resume, isolate,
+    /// partition, one_way, heal. Client steps and expectations are skipped (use real clients).
+    #[arg(long, value_name = "FILE", conflicts_with = "servers")]
+    scenario: Option<PathBuf>,
 }
 
 pub fn main() -> ExitCode {
@@ -65,12 +70,27 @@ pub fn main() -> ExitCode {
             Err(e) => return super::bad(format!("cannot write {}: {e}", p.display())),
         },
     };
+    let sc = match &a.scenario {
+        None => None,
+        Some(p) => match super::load(p) {
+            Ok(sc) => Some(sc),
+            Err(code) => return code,
+        },
+    };
+    let (names, cfg) = match &sc {
+        Some(sc) if sc.servers.len() > 9 => return super::bad("live mode runs at most 9 servers"),
+        Some(sc) => (sc.servers.clone(), sc.config.clone()),
+        None => (
+            (1..=a.servers).map(|i| format!("s{i}")).collect(),
+            nacos_sim::config::Config::default(),
+        ),
+    };
     let log = events::record();
-    let ports = match live::pick_ports(a.servers as usize, a.port) {
+    let ports = match live::pick_ports(names.len(), a.port) {
         Ok(p) => p,
         Err(e) => return super::bad(e),
     };
-    let cluster = match Cluster::start(&ports, &data_dir) {
+    let cluster = match Cluster::start(&ports, &names, cfg, &data_dir) {
         Ok(c) => c,
         Err(e) => return super::bad(format!("cannot start the servers: {e}")),
     };
@@ -89,6 +109,14 @@ pub fn main() -> ExitCode {
     }
     println!("{}", control::HELP);
     events::spawn_printer(log, file, a.quiet);
+    if let Some(sc) = &sc {
+        println!(
+            "scenario {}: {} steps on the wall clock",
+            sc.name,
+            sc.steps.len()
+        );
+        live::scenario::play(cluster.clone(), sc);
+    }
     control::stdin_loop(&jobs);
     // stdin ended (a script's </dev/null): keep serving until the process is killed.
     loop {

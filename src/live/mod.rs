@@ -10,6 +10,7 @@
 pub mod control;
 pub mod events;
 mod extra;
+pub mod scenario;
 
 use crate::config::Config;
 use crate::io::{Clock, Disk, LiveEnv, Net, NodeCtx};
@@ -69,15 +70,21 @@ pub fn pick_ports(n: usize, base: u16) -> std::io::Result<Vec<u16>> {
 }
 
 impl Cluster {
-    /// Boots `ports.len()` servers, their disks in `data_dir/s1`, `data_dir/s2`…
-    pub fn start(ports: &[u16], data_dir: &std::path::Path) -> std::io::Result<Arc<Cluster>> {
+    /// Boots one server per port, named `names` (`s1`, `s2`… by default), their disks in
+    /// `data_dir/<name>`, with the Nacos constants of `cfg`.
+    pub fn start(
+        ports: &[u16],
+        names: &[String],
+        cfg: Config,
+        data_dir: &std::path::Path,
+    ) -> std::io::Result<Arc<Cluster>> {
         let members: Vec<SocketAddr> = ports
             .iter()
             .map(|p| SocketAddr::new(Ipv4Addr::LOCALHOST.into(), *p))
             .collect();
         let mut slots = vec![];
         for (i, addr) in members.iter().enumerate() {
-            let name = format!("s{}", i + 1);
+            let name = names[i].clone();
             let dir: PathBuf = data_dir.join(&name);
             slots.push(Slot {
                 disk: Disk::in_dir(&dir)?,
@@ -90,7 +97,7 @@ impl Cluster {
         }
         let c = Arc::new(Cluster {
             env: Arc::new(LiveEnv::new(members)),
-            cfg: Arc::new(Config::default()),
+            cfg: Arc::new(cfg),
             slots: Mutex::new(slots),
         });
         for i in 0..ports.len() {
@@ -107,11 +114,13 @@ impl Cluster {
     /// The server index of `target`: `s2`, `2`, or `127.0.0.1:8858`.
     pub fn index(&self, target: &str) -> Option<usize> {
         let s = self.slots.lock().unwrap();
+        if let Ok(n) = target.parse::<usize>() {
+            if (1..=s.len()).contains(&n) {
+                return Some(n - 1);
+            }
+        }
         s.iter().position(|s| {
-            s.name == target
-                || s.name.strip_prefix('s') == Some(target)
-                || s.addr.to_string() == target
-                || s.addr.port().to_string() == target
+            s.name == target || s.addr.to_string() == target || s.addr.port().to_string() == target
         })
     }
 
@@ -172,7 +181,8 @@ impl Cluster {
         // The control thread is outside every runtime, so it can wait for the tasks to drop.
         rt.shutdown_timeout(std::time::Duration::from_secs(2));
         self.env.set_paused(self.addr(i), false);
-        emit("-", Ev::FaultCrash { target: Some(name) });
+        // As the simulation logs it: on the node, `target` only for a role (src/sim/faults.rs).
+        emit(&name, Ev::FaultCrash { target: None });
         true
     }
 
@@ -183,7 +193,7 @@ impl Cluster {
         }
         let name = self.slots.lock().unwrap()[i].name.clone();
         self.boot(i)?;
-        emit("-", Ev::FaultRestart { target: Some(name) });
+        emit(&name, Ev::FaultRestart { target: None });
         Ok(true)
     }
 
@@ -192,9 +202,10 @@ impl Cluster {
             return false;
         }
         self.env.set_paused(self.addr(i), paused);
-        let target = Some(self.slots.lock().unwrap()[i].name.clone());
+        let name = self.slots.lock().unwrap()[i].name.clone();
+        let target = None;
         emit(
-            "-",
+            &name,
             if paused {
                 Ev::FaultPause { target }
             } else {
@@ -206,20 +217,23 @@ impl Cluster {
 
     pub fn isolate(&self, i: usize) {
         self.env.isolate(self.addr(i));
-        let target = Some(self.slots.lock().unwrap()[i].name.clone());
-        emit("-", Ev::FaultIsolate { target });
+        let name = self.slots.lock().unwrap()[i].name.clone();
+        emit(&name, Ev::FaultIsolate { target: None });
+    }
+
+    /// Cuts the directed links `from → to` between servers (a partition's or a one-way cut's).
+    pub fn cut(&self, links: &[(usize, usize)]) {
+        for &(a, b) in links {
+            self.env.cut(self.addr(a), self.addr(b));
+        }
     }
 
     pub fn heal(&self, i: Option<usize>) {
         self.env.heal(i.map(|i| self.addr(i)));
-        emit(
-            "-",
-            if i.is_some() {
-                Ev::FaultHeal {}
-            } else {
-                Ev::FaultHealAll {}
-            },
-        );
+        let node = i.map_or("-".to_string(), |i| {
+            self.slots.lock().unwrap()[i].name.clone()
+        });
+        emit(&node, Ev::FaultHeal {});
     }
 
     pub fn addr(&self, i: usize) -> SocketAddr {

@@ -64,6 +64,12 @@ impl LiveEnv {
         self.bump();
     }
 
+    /// Cuts the directed link `from → to` (a partition is both directions of each cross pair).
+    pub fn cut(&self, from: SocketAddr, to: SocketAddr) {
+        self.faults.lock().unwrap().cuts.insert((from, to));
+        self.bump();
+    }
+
     /// Restores `a`'s links (`heal s2`), or every link (`heal`).
     pub fn heal(&self, a: Option<SocketAddr>) {
         let mut f = self.faults.lock().unwrap();
