@@ -4,6 +4,7 @@ booleans, polling by instanceId, the detail endpoint, login). SERVERS = the serv
 Every wait is bounded; the last line is `N passed, N failed`; exit 1 on any failure."""
 
 import os
+import shutil
 import sys
 import tempfile
 import time
@@ -127,5 +128,6 @@ check("clusterName=None files under cluster None", cluster_none_quirk)
 check("login with username/password, then calls with accessToken", login)
 check("final deregister empties the service", deregister)
 c.stop_subscribe()
+shutil.rmtree(logdir, ignore_errors=True)
 print(f"{results['passed']} passed, {results['failed']} failed")
 sys.exit(1 if results["failed"] else 0)
