@@ -8,6 +8,8 @@ use std::fmt;
 use std::time::Duration;
 
 mod bounds;
+#[cfg(test)]
+mod pinned;
 pub use bounds::{bound, Bound, MAX_CONFIG_DURATION};
 
 /// The value kinds a config key can hold; used for parsing overrides and for the README table.

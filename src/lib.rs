@@ -5,11 +5,12 @@
 //! Imports run one way: `sim → server/client → io → wire → model`, with `config` and `trace`
 //! at the bottom; the system under test (`server`, `client`) never imports the testbed.
 
-#[cfg(not(madsim))]
+#[cfg(not(any(madsim, feature = "live")))]
 compile_error!(
     "nacos-sim must be built with `--cfg madsim` (set by .cargo/config.toml). A RUSTFLAGS \
      environment variable replaces that setting and builds the real-network mode: unset it, or \
-     write RUSTFLAGS=\"--cfg madsim ...\" in full."
+     write RUSTFLAGS=\"--cfg madsim ...\" in full. Live mode is the other build: \
+     `cargo live-build` (README \"Live mode\")."
 );
 
 pub mod check;
@@ -19,13 +20,20 @@ pub mod io;
 pub mod jraft;
 #[cfg(test)]
 mod layering;
+/// Live mode (issue 12): boots servers on real sockets, events to the terminal, the control
+/// interface. Only in the live build (no `--cfg madsim`).
+#[cfg(not(madsim))]
+pub mod live;
 pub mod model;
 pub mod pin;
 pub mod report;
 pub mod scenario;
 pub mod server;
+#[cfg(madsim)]
 pub mod shrink;
+#[cfg(madsim)]
 pub mod sim;
+#[cfg(madsim)]
 pub mod sweep;
 pub mod trace;
 pub mod wire;

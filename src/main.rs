@@ -1,5 +1,7 @@
 //! The `nacos-sim` command line: the arguments (clap) and the dispatch. The commands are in
-//! src/cli/.
+//! src/cli/. The live build (issue 12, `cargo live-build`) has one command, `serve`
+//! (src/cli/serve.rs); the simulation's commands are not in it.
+#![cfg_attr(not(madsim), allow(dead_code, unused_imports))]
 
 mod cli;
 
@@ -171,6 +173,13 @@ fn quiet_on_broken_pipe() {
     }));
 }
 
+#[cfg(not(madsim))]
+fn main() -> ExitCode {
+    quiet_on_broken_pipe();
+    cli::serve::main()
+}
+
+#[cfg(madsim)]
 fn main() -> ExitCode {
     quiet_on_broken_pipe();
     let cli = Cli::parse();

@@ -2,10 +2,8 @@
 //! detail (what decided it). Nothing reads these words back.
 
 use super::{Check, Expected, Invariant, Observed, Seen, SeenView, Timing};
-use crate::config::fmt_duration;
 use crate::trace::Anomaly;
 use std::collections::BTreeSet;
-use std::time::Duration;
 
 /// How precisely times are written: milliseconds (the outcome), or tenths of a second
 /// (snapshots, so that a shift of a few milliseconds does not rewrite them).
@@ -32,8 +30,15 @@ fn set(s: &BTreeSet<String>) -> String {
     format!("[{}]", s.iter().cloned().collect::<Vec<_>>().join(", "))
 }
 
-fn ms(t: u64) -> String {
-    fmt_duration(Duration::from_millis(t))
+/// A window bound or moment, in seconds like every time of the outcome and the timeline's
+/// axis: `0s`, `16s`, `60.001s`, `600s`.
+pub fn ms(t: u64) -> String {
+    if t.is_multiple_of(1000) {
+        format!("{}s", t / 1000)
+    } else {
+        let s = format!("{:.3}", t as f64 / 1000.0);
+        format!("{}s", s.trim_end_matches('0'))
+    }
 }
 
 fn view(v: &Option<SeenView>) -> String {

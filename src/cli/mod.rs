@@ -2,8 +2,16 @@
 //! they share: loading a scenario with a readable error, checking output paths before a run,
 //! and naming the build.
 
+#![cfg_attr(not(madsim), allow(dead_code))]
+
+#[cfg(madsim)]
 pub mod run;
+/// `serve`: live mode (issue 12), only in the live build.
+#[cfg(not(madsim))]
+pub mod serve;
+#[cfg(madsim)]
 pub mod shrink;
+#[cfg(madsim)]
 pub mod sweep;
 
 use nacos_sim::scenario::{self, Scenario};

@@ -41,7 +41,21 @@ impl Clock {
 
     /// A monotonic nanosecond counter (Java's `System.nanoTime()`), unaffected by the skew.
     pub fn nano_time(&self) -> i64 {
-        (crate::trace::now_us() * 1000) as i64
+        #[cfg(madsim)]
+        {
+            (crate::trace::now_us() * 1000) as i64
+        }
+        // Live mode: nanoseconds since the process started, small like a JVM's `nanoTime`
+        // (time since boot). The push's `lastRefTime` must survive a JavaScript client's
+        // double, exact only below 2^53 (spec §10: the ack echoes it); epoch nanoseconds do not.
+        #[cfg(not(madsim))]
+        {
+            static START: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::new();
+            START
+                .get_or_init(std::time::Instant::now)
+                .elapsed()
+                .as_nanos() as i64
+        }
     }
 
     /// From now on the clock reads true time + `offset_ms`, and gains `drift` s per second.

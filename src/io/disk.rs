@@ -5,16 +5,69 @@
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 
-/// Files by name. Cloning shares the same disk.
+/// Files by name. Cloning shares the same disk. A disk made with [`Disk::in_dir`] (live mode,
+/// issue 12) also writes every file through to a real directory; the simulation's never does.
 #[derive(Clone, Default, Debug)]
-pub struct Disk(Arc<Mutex<BTreeMap<String, String>>>);
+pub struct Disk(
+    Arc<Mutex<BTreeMap<String, String>>>,
+    Option<Arc<std::path::PathBuf>>,
+);
+
+/// A file name as one flat file of the directory: anything but `[A-Za-z0-9._-]` as `%XX`.
+fn escape(name: &str) -> String {
+    let mut s = String::new();
+    for b in name.bytes() {
+        if b.is_ascii_alphanumeric() || b"._-".contains(&b) {
+            s.push(b as char);
+        } else {
+            s.push_str(&format!("%{b:02X}"));
+        }
+    }
+    s
+}
+
+fn unescape(name: &str) -> Option<String> {
+    let b = name.as_bytes();
+    let (mut out, mut i) = (vec![], 0);
+    while i < b.len() {
+        if b[i] == b'%' {
+            out.push(u8::from_str_radix(name.get(i + 1..i + 3)?, 16).ok()?);
+            i += 3;
+        } else {
+            out.push(b[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8(out).ok()
+}
 
 impl Disk {
+    /// A disk kept in `dir` (created if missing): the files already there are loaded, and
+    /// every write and remove goes through to it.
+    pub fn in_dir(dir: &std::path::Path) -> std::io::Result<Disk> {
+        std::fs::create_dir_all(dir)?;
+        let mut files = BTreeMap::new();
+        for e in std::fs::read_dir(dir)? {
+            let e = e?;
+            let name = e.file_name().to_string_lossy().into_owned();
+            if let Some(name) = unescape(&name) {
+                files.insert(name, std::fs::read_to_string(e.path())?);
+            }
+        }
+        Ok(Disk(
+            Arc::new(Mutex::new(files)),
+            Some(Arc::new(dir.to_path_buf())),
+        ))
+    }
+
     pub fn write(&self, file: &str, contents: impl Into<String>) {
-        self.0
-            .lock()
-            .unwrap()
-            .insert(file.to_string(), contents.into());
+        let contents = contents.into();
+        if let Some(dir) = &self.1 {
+            if let Err(e) = std::fs::write(dir.join(escape(file)), &contents) {
+                eprintln!("cannot write {file} in {}: {e}", dir.display());
+            }
+        }
+        self.0.lock().unwrap().insert(file.to_string(), contents);
     }
 
     pub fn read(&self, file: &str) -> Option<String> {
@@ -22,6 +75,9 @@ impl Disk {
     }
 
     pub fn remove(&self, file: &str) {
+        if let Some(dir) = &self.1 {
+            let _ = std::fs::remove_file(dir.join(escape(file)));
+        }
         self.0.lock().unwrap().remove(file);
     }
 
@@ -50,5 +106,23 @@ mod tests {
         assert_eq!(d2.list("raft/"), vec!["raft/a", "raft/b"]);
         d2.remove("raft/a");
         assert_eq!(d.list("raft/"), vec!["raft/b"]);
+    }
+
+    #[test]
+    fn a_disk_in_a_directory_survives_being_opened_again() {
+        let dir = std::env::temp_dir().join(format!("nacos-sim-disk-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let d = Disk::in_dir(&dir).unwrap();
+        d.write("raft/meta.properties", "term=3");
+        d.write("x y", "1");
+        d.remove("x y");
+        let again = Disk::in_dir(&dir).unwrap();
+        assert_eq!(
+            again.read("raft/meta.properties").as_deref(),
+            Some("term=3")
+        );
+        assert_eq!(again.list(""), vec!["raft/meta.properties"]);
+        assert_eq!(unescape(&escape("a/b%c")).as_deref(), Some("a/b%c"));
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 }

@@ -6,19 +6,33 @@
 //! ([`api`]), [`Clock`], [`Disk`]. Behind [`Net`] runs the simulated wire ([`simnet`]), whose
 //! fault state the harness owns and changes ([`NetEnv`]). Imports go one way: `mod`/`net` →
 //! `simnet` → `api`; `clock`, `disk` and `api` import nothing of io.
+//!
+//! The live build (no `--cfg madsim`, feature `live`; issue 12) replaces `net` and `simnet` by
+//! [`live`]: the same [`Net`] methods on real loopback sockets, Nacos's HTTP Open API v1 and UDP
+//! push in front of the same handlers ([`openapi`], compiled and tested in both builds).
 
 pub mod api;
 pub mod clock;
 pub mod disk;
 #[cfg(test)]
 mod layering;
+#[cfg(not(madsim))]
+pub mod live;
+#[cfg(madsim)]
 pub mod net;
+pub mod openapi;
+#[cfg(madsim)]
 pub mod simnet;
 
 pub use api::{BoxFuture, Handler, NetError, ProbeResult, Timeouts, OS_CONNECT_TIMEOUT};
 pub use clock::Clock;
 pub use disk::Disk;
+#[cfg(not(madsim))]
+pub use live::net;
+#[cfg(not(madsim))]
+pub use live::LiveEnv;
 pub use net::Net;
+#[cfg(madsim)]
 pub use simnet::{EnvState, NetEnv, NoConnect, ResumeOrder};
 
 use crate::config::Config;

@@ -91,6 +91,7 @@ pub fn bench_scenario(shape: BenchShape, duration: Duration, seed: u64) -> Scena
         steps,
         expects: vec![],
         quiet: Duration::from_secs(30),
+        pass_rate: super::types::DEFAULT_PASS_RATE,
         chaos: None,
     }
 }

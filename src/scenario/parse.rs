@@ -119,7 +119,17 @@ fn read_seed(f: &Field) -> R<u64> {
 }
 
 const ROOT_KEYS: &[&str] = &[
-    "name", "about", "seed", "duration", "quiet", "cluster", "config", "client", "step", "expect",
+    "name",
+    "about",
+    "seed",
+    "duration",
+    "quiet",
+    "pass_rate",
+    "cluster",
+    "config",
+    "client",
+    "step",
+    "expect",
     "chaos",
 ];
 
@@ -172,6 +182,29 @@ fn read_scenario(src: &str, path: &str) -> R<Scenario> {
     let quiet = match top.get("quiet") {
         Some(f) => f.duration()?,
         None => Duration::from_secs(30),
+    };
+
+    let pass_rate = match top.get("pass_rate") {
+        Some(f) => {
+            let r = f.number()?;
+            if !(r > 0.0 && r <= 1.0) {
+                return fail(
+                    f.at(),
+                    format!("`pass_rate` = {r}: a share of seeds, above 0 and at most 1"),
+                );
+            }
+            if r < DEFAULT_PASS_RATE && !about.to_lowercase().contains("race") {
+                return fail(
+                    f.at(),
+                    format!(
+                        "`pass_rate` = {r} is below {DEFAULT_PASS_RATE}: only a race may hold on \
+                         fewer seeds, and its `about` must say that it is one (the word \"race\")"
+                    ),
+                );
+            }
+            r
+        }
+        None => DEFAULT_PASS_RATE,
     };
 
     let ClusterSpec {
@@ -254,6 +287,7 @@ fn read_scenario(src: &str, path: &str) -> R<Scenario> {
         expects,
         quiet,
         chaos,
+        pass_rate,
     })
 }
 

@@ -47,7 +47,7 @@ pub const SERVER_PORTS: &[(u16, &str)] = &[
     (7848, "JRaft, 8848 - 1000"),
 ];
 /// Role targets of faults, resolved when the step runs.
-pub const ROLES: &[&str] = &["@leader", "@followers"];
+pub const ROLES: &[&str] = &["@leader", "@followers", "@crashed"];
 
 #[derive(Debug, Clone)]
 pub struct Scenario {
@@ -87,6 +87,10 @@ pub struct Scenario {
     pub quiet: Duration,
     /// `[chaos]`: faults drawn from the seed when the run starts (issue 5).
     pub chaos: Option<ChaosSpec>,
+    /// `pass_rate`: the share of seeds 0..99 on which the story holds at least; the test suite
+    /// sweeps every scenario and fails below it. Default [`DEFAULT_PASS_RATE`]; a lower rate is
+    /// for a race, which the `about` must say.
+    pub pass_rate: f64,
 }
 
 /// The port every server listens on (Nacos's default `server.port`).
@@ -132,6 +136,9 @@ pub enum ConfMember {
     /// An address: a server's own, or an alias.
     Addr(SocketAddr),
 }
+
+/// A story holds on at least 95 of seeds 0..99 unless it declares itself a race.
+pub const DEFAULT_PASS_RATE: f64 = 0.95;
 
 /// The fault kinds a `[chaos]` section can draw (Jepsen's partition shapes and node faults).
 pub const CHAOS_KINDS: &[&str] = &[

@@ -250,6 +250,9 @@ pub fn scenario_toml(sc: &Scenario, header: &str) -> String {
         let _ = writeln!(s, "seed = \"{}\"", sc.seed);
     }
     let _ = writeln!(s, "duration = {}", dur(sc.duration));
+    if sc.pass_rate != super::types::DEFAULT_PASS_RATE {
+        let _ = writeln!(s, "pass_rate = {}", sc.pass_rate);
+    }
     if sc.quiet != std::time::Duration::from_secs(30) {
         let _ = writeln!(s, "quiet = {}", dur(sc.quiet));
     }

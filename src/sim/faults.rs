@@ -15,11 +15,19 @@ pub use crate::scenario::DEFAULT_LATENCY;
 impl World {
     /// Applies one fault and records it as a `fault.*` event.
     /// The nodes a fault target names: a node, or a role resolved now (`@leader`: the up
-    /// server leading Raft with the highest term; `@followers`: the other up servers). Roles
-    /// are JRaft's on a server that has switched, legacy Raft's before (jraft spec §J13.4).
+    /// server leading Raft with the highest term; `@followers`: the other up servers;
+    /// `@crashed`: the servers that are down, so `restart = "@crashed"` brings back whichever
+    /// server an earlier `crash = "@leader"` took). Roles are JRaft's on a server that has
+    /// switched, legacy Raft's before (jraft spec §J13.4).
     pub(crate) fn targets(&self, name: &str) -> Vec<usize> {
         if !name.starts_with('@') {
             return vec![self.idx(name)];
+        }
+        if name == "@crashed" {
+            let nodes = &self.nodes;
+            return (0..nodes.len())
+                .filter(|&i| matches!(nodes[i].slot, Proc::Server(_)) && !nodes[i].up)
+                .collect();
         }
         let mut leader: Option<(u64, usize)> = None;
         let mut servers = vec![];

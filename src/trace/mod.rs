@@ -124,7 +124,9 @@ impl Recorder {
     }
 }
 
-/// Virtual time since the runtime started (0 outside a simulation).
+/// Virtual time since the runtime started (0 outside a simulation). In the live build (issue
+/// 12) the wall clock instead, in microseconds since the Unix epoch: a node's clock then reads
+/// epoch milliseconds, as Nacos's `System.currentTimeMillis()` does.
 pub fn now_us() -> u64 {
     #[cfg(madsim)]
     {
@@ -134,7 +136,9 @@ pub fn now_us() -> u64 {
     }
     #[cfg(not(madsim))]
     {
-        0
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_micros() as u64)
     }
 }
 

@@ -11,6 +11,13 @@ fn run(src: &str) -> Vec<Event> {
     outcome.events
 }
 
+fn run_seed(src: &str, seed: u64) -> Vec<Event> {
+    let sc = scenario::parse(src, "<fidelity>").unwrap_or_else(|e| panic!("{e}"));
+    let (outcome, _) = nacos_sim::sim::run(&sc, seed);
+    assert!(outcome.panic.is_none(), "{:?}", outcome.panic);
+    outcome.events
+}
+
 fn secs(e: &Event) -> f64 {
     e.t_us as f64 / 1e6
 }
@@ -86,9 +93,10 @@ isolate = "s3"
         (5.0..=9.5).contains(&suspicious),
         "SUSPICIOUS {suspicious:.3}s after the cut"
     );
-    // Three more probes, 4 s apart: 8(N-1) = 16 s, give or take the first probe's phase.
+    // Three more failed probes, 4 s apart, after the first: 12 s after SUSPICIOUS, so 17-21.5 s
+    // after the cut (a DOWN after only three failures would come at 13-17.5 s).
     assert!(
-        (14.0..=22.0).contains(&down),
+        (17.0..=21.5).contains(&down),
         "DOWN {down:.3}s after the cut"
     );
     // Nothing else happens between them.
@@ -196,5 +204,91 @@ fn s1_sees_s3(e: &Event) -> Option<(NodeState, NodeState)> {
             Some((from, to))
         }
         _ => None,
+    }
+}
+
+/// spec §4 step 6, exactly: after the first failed report (SUSPICIOUS), three more failures,
+/// one per report cycle of 2(N-1) s, make the peer DOWN: DOWN - SUSPICIOUS = 3 (N-1) 2 s =
+/// 12 s for N = 3, on every seed (only the per-message latency of a few ms varies).
+#[test]
+fn down_comes_exactly_three_report_cycles_after_suspicious() {
+    let src = r#"
+name = "member-timing-exact"
+about = "t"
+duration = "60s"
+[cluster]
+servers = 3
+[[step]]
+at = "10s"
+isolate = "s3"
+"#;
+    for seed in 1..=20 {
+        let events = run_seed(src, seed);
+        let at = |state: NodeState| {
+            events
+                .iter()
+                .find(|e| s1_sees_s3(e).is_some_and(|(_, to)| to == state))
+                .map(secs)
+                .unwrap_or_else(|| panic!("seed {seed}: s1 never saw s3 {state:?}"))
+        };
+        let gap = at(NodeState::Down) - at(NodeState::Suspicious);
+        assert!(
+            (gap - 12.0).abs() < 0.05,
+            "seed {seed}: DOWN {gap:.3}s after SUSPICIOUS, want 3 x (3-1) x 2s = 12s"
+        );
+    }
+}
+
+/// spec §8 steps 3-4, exactly: the beat check runs every 5 s and judges strictly greater than
+/// the timeout, so an instance is marked unhealthy with since_beat in (15 s, 20 s] and deleted
+/// with now - lastBeat in (30 s, 35 s] (plus the few ms of the DELETE it sends to itself).
+#[test]
+fn a_silent_instance_is_unhealthy_after_15_to_20_s_and_deleted_after_30_to_35_s() {
+    for (seed, crash) in (1..=20).zip(["12.3s", "13.1s", "14.7s", "15.9s", "11.2s"].iter().cycle())
+    {
+        let src = format!(
+            r#"
+name = "expiry-exact"
+about = "t"
+duration = "80s"
+[cluster]
+servers = 1
+[[client]]
+name = "p"
+[[step]]
+at = "1s"
+client = "p"
+register = {{ service = "orders", ip = "10.0.0.10", port = 8080 }}
+[[step]]
+at = "{crash}"
+crash = "p"
+"#
+        );
+        let events = run_seed(&src, seed);
+        let (t_unhealthy, since) = events
+            .iter()
+            .find_map(|e| match &e.ev {
+                Ev::InstanceUnhealthy {
+                    since_beat_ms: Some(ms),
+                    ..
+                } => Some((secs(e), *ms as f64 / 1000.0)),
+                _ => None,
+            })
+            .unwrap_or_else(|| panic!("seed {seed}: never unhealthy"));
+        assert!(
+            since > 15.0 && since <= 20.0,
+            "seed {seed}: unhealthy {since:.3}s after the last beat, want (15s, 20s]"
+        );
+        let last_beat = t_unhealthy - since;
+        let deleted = events
+            .iter()
+            .find(|e| matches!(e.ev, Ev::InstanceDeleted { .. }))
+            .map(secs)
+            .unwrap_or_else(|| panic!("seed {seed}: never deleted"));
+        let silent = deleted - last_beat;
+        assert!(
+            silent > 30.0 && silent <= 35.05,
+            "seed {seed}: deleted {silent:.3}s after the last beat, want (30s, 35s]"
+        );
     }
 }

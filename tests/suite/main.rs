@@ -7,6 +7,7 @@ mod corrections;
 mod fidelity;
 mod fuzz_loader;
 mod hostile;
+mod pass_rates;
 mod regressions;
 mod scenarios;
 mod shrink;

@@ -44,22 +44,13 @@ pub(super) fn secs(us: u64) -> String {
     format!("{:.3}s", us as f64 / 1e6)
 }
 
-/// A tick label: `500ms`, `15s`, `2m`, `1m30s`, `1h05m`.
+/// A tick label, in seconds as the text outcome writes its times: `0.5s`, `15s`, `90s`, `600s`.
 pub(super) fn tick_label(us: u64) -> String {
     let ms = us / 1000;
-    let s = ms / 1000;
-    if !ms.is_multiple_of(1000) {
-        format!("{:.1}s", ms as f64 / 1000.0)
-    } else if s < 60 {
-        format!("{s}s")
-    } else if s < 3600 {
-        if s.is_multiple_of(60) {
-            format!("{}m", s / 60)
-        } else {
-            format!("{}m{:02}s", s / 60, s % 60)
-        }
+    if ms.is_multiple_of(1000) {
+        format!("{}s", ms / 1000)
     } else {
-        format!("{}h{:02}m", s / 3600, (s % 3600) / 60)
+        format!("{:.1}s", ms as f64 / 1000.0)
     }
 }
 

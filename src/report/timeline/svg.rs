@@ -251,7 +251,9 @@ impl Canvas<'_> {
             .map(|s| {
                 (
                     self.x(s.t0),
-                    self.x(s.t1).max(self.x(s.t0) + text_w(&s.label, 9.0) + 6.0),
+                    self.x(s.t1)
+                        .max(self.x(s.t0) + text_w(&s.label, 9.0) + 6.0)
+                        .min(W),
                 )
             })
             .collect();
@@ -262,8 +264,17 @@ impl Canvas<'_> {
             let (x0, x1) = (self.x(s.t0), self.x(s.t1));
             let title = format!("{} from {} to {}", s.label, secs(s.t0), secs(s.t1));
             self.rect(x0, ry, x1 - x0, 12.0, "class=\"net\"", &title);
-            let lx = self.label_x(s.t0);
-            self.text(lx, ry + 9.0, "netlabel", &s.label);
+            // The label starts at the fault; one that would run past the right edge is cut
+            // with an ellipsis, and the whole of it stays in the tooltip.
+            let lx = self.label_x(s.t0).min(W - 40.0);
+            let shown = fit(&s.label, W - 4.0 - lx, 9.0);
+            if shown == s.label {
+                self.text(lx, ry + 9.0, "netlabel", &s.label);
+            } else {
+                let _ = write!(self.s, "<g><title>{}</title>", esc(&title));
+                self.text(lx, ry + 9.0, "netlabel", &shown);
+                self.s.push_str("</g>");
+            }
         }
         *y += (rows.iter().max().unwrap_or(&0) + 1) as f64 * 14.0 + 4.0;
     }

@@ -252,3 +252,88 @@ fn link_faults_span_the_network_row_and_shade_their_nodes_until_undone() {
     assert_eq!(shade("s3", "port 7848 blocked"), (7, 12));
     assert!(render_svg(&o).contains("s3: port 7848 blocked from 7."));
 }
+
+/// Issue 11 part 3: no label of any shipped scenario's picture runs past the right edge; a
+/// network-row label that would is cut with an ellipsis and keeps its whole text in a tooltip.
+#[test]
+fn no_label_runs_past_the_right_edge() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios");
+    let mut files: Vec<_> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "toml"))
+        .collect();
+    files.sort();
+    let mut over = vec![];
+    for path in files {
+        let o = run(path.to_str().unwrap());
+        let svg = render_svg(&o);
+        for piece in svg.split("<text ").skip(1) {
+            let class = piece
+                .split("class=\"")
+                .nth(1)
+                .and_then(|r| r.split('"').next())
+                .unwrap_or("");
+            if !["netlabel", "ckpass", "ckfail", "anom"].contains(&class) {
+                continue;
+            }
+            let x: f64 = piece["x=\"".len()..]
+                .split('"')
+                .next()
+                .unwrap()
+                .parse()
+                .unwrap();
+            let body = piece
+                .split('>')
+                .nth(1)
+                .unwrap()
+                .split("</text")
+                .next()
+                .unwrap();
+            let body = body
+                .replace("&amp;", "&")
+                .replace("&lt;", "<")
+                .replace("&gt;", ">");
+            let end = x + super::canvas::text_w(&body, 9.0);
+            if end > super::scale::W + 0.5 {
+                over.push(format!("{}: `{body}` ends at {end:.0}", path.display()));
+            }
+        }
+    }
+    assert!(over.is_empty(), "{}", over.join("\n"));
+}
+
+/// A partition that starts a second before the end: its label cannot fit, so it is cut at the
+/// right edge and the whole text stays in the tooltip.
+#[test]
+fn a_network_label_at_the_right_edge_is_elided_with_its_text_in_a_tooltip() {
+    let path = std::env::temp_dir().join(format!("edge-label-{}.toml", std::process::id()));
+    std::fs::write(
+        &path,
+        r#"name = "edge"
+about = "A partition at the very end"
+duration = "60s"
+[cluster]
+servers = ["alpha-server", "beta-server", "gamma-server"]
+[[step]]
+at = "59s"
+partition = [["alpha-server"], ["beta-server", "gamma-server"]]
+"#,
+    )
+    .unwrap();
+    let sc = crate::scenario::load(&path).expect("scenario loads");
+    std::fs::remove_file(&path).ok();
+    let o = crate::sim::run(&sc, 1).0;
+    let svg = render_svg(&o);
+    let label = svg
+        .split("class=\"netlabel\">")
+        .nth(1)
+        .and_then(|r| r.split("</text>").next())
+        .expect("a network label");
+    assert!(label.ends_with('…'), "{label}");
+    assert!(
+        svg.contains("<g><title>partition [alpha-server] | [beta-server,gamma-server]"),
+        "{}",
+        &svg[svg.find("netlabel").unwrap() - 300..svg.find("netlabel").unwrap()]
+    );
+}
