@@ -2,6 +2,7 @@
 //! they share: loading a scenario with a readable error, checking output paths before a run,
 //! and naming the build.
 
+pub mod compare;
 pub mod run;
 pub mod shrink;
 pub mod sweep;
