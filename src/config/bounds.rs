@@ -147,6 +147,8 @@ pub fn bound(key: &str) -> Option<(Bound, &'static str)> {
         | "expire_instance"
         | "push_enabled"
         | "client_push_empty_protection"
+        | "whatif_beat_handover"
+        | "whatif_distro_owner_check"
         | "empty_service_clean" => (Bound::Any, "a switch"),
         _ => return None,
     })

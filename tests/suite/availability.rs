@@ -154,6 +154,34 @@ fn push_empty_protection_keeps_the_cache_where_1_4_1_empties_it() {
 }
 
 #[test]
+fn beat_handover_keeps_the_live_instances_of_a_crashed_owner() {
+    let sc = load("owner-crash-stale-lastbeat.toml");
+    let a = nacos_sim::sim::run(&sc, sc.seed).0;
+    let b = run_with(&sc, &[("whatif_beat_handover", "true")]);
+    let name = "the new owner deletes live instances (stale lastBeat)";
+    assert!(check(&a, name).passed);
+    assert!(!check(&b, name).passed, "{}", b.to_text(false));
+    assert!(!b.events.iter().any(|e| e.kind() == "client.reregister"));
+}
+
+#[test]
+fn the_owner_check_keeps_the_owner_from_taking_a_healed_servers_stale_list() {
+    let sc = load("heal-stale-list-at-owner.toml");
+    let a = nacos_sim::sim::run(&sc, sc.seed).0;
+    let b = run_with(&sc, &[("whatif_distro_owner_check", "true")]);
+    let name = "s1's stale list wins at the owner s3";
+    assert!(check(&a, name).passed);
+    assert!(!check(&b, name).passed, "{}", b.to_text(false));
+    // The owner keeps the live instance; only s2, not the owner, takes s1's list (by verify).
+    let wiped = |o: &Outcome, node: &str| {
+        o.events
+            .iter()
+            .any(|e| e.kind() == "instance.deregistered" && e.node == node)
+    };
+    assert!(wiped(&a, "s3") && !wiped(&b, "s3"));
+}
+
+#[test]
 fn compare_names_what_differs_and_where_the_runs_part() {
     let sc = load("server-restart-empty-list.toml");
     let a = nacos_sim::sim::run(&sc, sc.seed).0;
