@@ -319,6 +319,10 @@ nacos_config! {
     /// What-if: ownership check on receive. A server ignores Distro sync data for keys it
     /// owns (flaw §6, §16.1: no ownership check, the last arrival wins even at the owner).
     whatif_distro_owner_check: Bool = false, "§6, §16.1 (what-if)";
+    /// What-if: persisted legacy-Raft votes. The term and the vote cast in it are written
+    /// before a vote is answered, and reloaded at boot (flaw §9, §16.4: only the term is
+    /// stored, only with data, so a restarted node votes or stands again in an old term).
+    whatif_raft_persist_votes: Bool = false, "§9, §16.4 (what-if)";
 }
 
 #[cfg(test)]

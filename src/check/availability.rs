@@ -119,6 +119,11 @@ pub struct Tally {
 }
 
 impl Tally {
+    /// Whether some instance is dead now.
+    pub fn has_deaths(&self) -> bool {
+        !self.dead.is_empty()
+    }
+
     /// Whether the instance is dead now (a death is open).
     pub fn is_dead(&self, instance: &str) -> bool {
         self.dead.contains_key(instance)

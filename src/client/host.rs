@@ -136,18 +136,13 @@ impl NamingClient {
     /// Runs `f` on the cached service, unless it is not cached or its first query is still in
     /// flight (when `getServiceInfo` would hold the caller): what a consumer's call picks from
     /// without copying the cache.
-    pub fn with_cached<T>(
-        &self,
-        grouped: &str,
-        clusters: &str,
-        f: impl FnOnce(&ServiceInfo) -> T,
-    ) -> Option<T> {
-        let key = cache_key(grouped, clusters);
+    /// `key` is the cache key ([`cache_key`]).
+    pub fn with_cached<T>(&self, key: &str, f: impl FnOnce(&ServiceInfo) -> T) -> Option<T> {
         let st = self.host.lock().unwrap();
-        if st.updating.contains(&key) {
+        if st.updating.contains(key) {
             return None;
         }
-        st.cache.get(&key).map(f)
+        st.cache.get(key).map(f)
     }
 
     /// Every cached service (cache key → info), for reports.

@@ -19,7 +19,7 @@
 use super::world::World;
 use crate::check::availability::{CallEnd, Change, Tally};
 use crate::check::Samples;
-use crate::client::{pick_by_weight, select};
+use crate::client::{pick_index_by_weight, selected};
 use crate::io::{EnvState, NoConnect};
 use crate::model::HostView;
 use crate::scenario::{Action, ClientOp, Pick, Scenario, Traffic};
@@ -67,19 +67,22 @@ pub fn judge(
 /// Which cached host a call goes to (an index into `hosts`), by the client's selection code.
 /// `r` is uniform in [0, 1); `turn` counts the consumer's calls (round robin).
 pub fn pick(hosts: &[HostView], how: Pick, r: f64, turn: u64) -> Option<usize> {
-    let chosen = match how {
-        Pick::OneHealthy => pick_by_weight(hosts, r)?.clone(),
+    match how {
+        Pick::OneHealthy => pick_index_by_weight(hosts, r),
         Pick::AllHealthyRoundRobin => {
-            let healthy = select(hosts, true);
-            if healthy.is_empty() {
+            let n = hosts.iter().filter(|h| selected(h, true)).count();
+            if n == 0 {
                 return None;
             }
-            healthy[(turn % healthy.len() as u64) as usize].clone()
+            let k = (turn % n as u64) as usize;
+            hosts
+                .iter()
+                .enumerate()
+                .filter(|(_, h)| selected(h, true))
+                .nth(k)
+                .map(|(i, _)| i)
         }
-    };
-    hosts
-        .iter()
-        .position(|h| h.ip == chosen.ip && h.port == chosen.port)
+    }
 }
 
 /// SplitMix64: the traffic's own generator of call gaps and picks.
@@ -191,6 +194,7 @@ async fn drive(
     let grouped = traffic.service.grouped();
     let clusters = traffic.service.clusters.join(",");
     samples.traffic(|m| m.insert(key.clone(), Tally::default()));
+    let me_idx = world.lock().unwrap().idx(&name);
     let mut turn = 0u64;
     let mut t = traffic.from;
     loop {
@@ -200,8 +204,8 @@ async fn drive(
         }
         tokio::time::sleep_until(start + t).await;
         let w = world.lock().unwrap();
-        let me = &w.nodes[w.idx(&name)];
-        let Some(client) = w.client(&name).filter(|_| me.up && !me.paused) else {
+        let me = &w.nodes[me_idx];
+        let Some(client) = w.client_at(me_idx).filter(|_| me.up && !me.paused) else {
             continue;
         };
         let r = gen.unit();
@@ -216,11 +220,21 @@ async fn drive(
                 paused: n.paused,
             }
         };
+        // No fault that could fail a call is in force (the common case): every instance is
+        // alive, and nothing needs judging one by one.
+        let quiet = env.cut.is_empty()
+            && env.no_connect.is_empty()
+            && env.closed_ports.is_empty()
+            && known.iter().all(|k| {
+                let n = &w.nodes[k.node];
+                n.up && !n.paused
+            });
         let change = samples.traffic(|m| {
-            let tally = m.entry(key.clone()).or_default();
-            client.with_cached(&grouped, &clusters, |info| {
-                // Deaths of the instances in the cache.
-                for k in &known {
+            let tally = m.get_mut(&key)?;
+            client.with_cached(&key.1, |info| {
+                // Deaths (and ends of deaths) of the instances in the cache.
+                let judging = !quiet || tally.has_deaths();
+                for k in known.iter().filter(|_| judging) {
                     if info.hosts.iter().any(|h| h.port == k.port && h.ip == k.ip) {
                         let alive =
                             judge(&k.ip_port, Some(provider(k)), consumer, &env) == CallEnd::Ok;
@@ -231,10 +245,19 @@ async fn drive(
                     None => tally.record(t_us, None, CallEnd::NoInstance),
                     Some(i) => {
                         let h = &info.hosts[i];
-                        let k = known.iter().find(|k| k.port == h.port && k.ip == h.ip);
-                        let target = h.ip_port();
-                        let end = judge(&target, k.map(provider), consumer, &env);
-                        tally.record(t_us, Some(&target), end)
+                        // A known instance's name is at hand; only a stranger's is built.
+                        match known.iter().find(|k| k.port == h.port && k.ip == h.ip) {
+                            Some(k) if quiet => tally.record(t_us, Some(&k.ip_port), CallEnd::Ok),
+                            Some(k) => {
+                                let end = judge(&k.ip_port, Some(provider(k)), consumer, &env);
+                                tally.record(t_us, Some(&k.ip_port), end)
+                            }
+                            None => {
+                                let target = h.ip_port();
+                                let end = judge(&target, None, consumer, &env);
+                                tally.record(t_us, Some(&target), end)
+                            }
+                        }
                     }
                 }
             })
@@ -244,7 +267,7 @@ async fn drive(
         // it yet (at start, after a restart): the call waits.
         let Some(change) = change else {
             let w = world.lock().unwrap();
-            let me = &w.nodes[w.idx(&name)];
+            let me = &w.nodes[me_idx];
             if client.cached(&grouped, &clusters).is_none() {
                 if let Some(node) = w.handle.get_node(me.id) {
                     let (g, c) = (grouped.clone(), clusters.clone());

@@ -182,6 +182,22 @@ fn the_owner_check_keeps_the_owner_from_taking_a_healed_servers_stale_list() {
 }
 
 #[test]
+fn persisted_votes_prevent_the_restarted_nodes_second_leader_in_an_old_term() {
+    let p =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("regressions/chaos-distro-mixed-seed-5.toml");
+    let sc = scenario::load(&p).unwrap();
+    let a = nacos_sim::sim::run(&sc, sc.seed).0;
+    let b = run_with(&sc, &[("whatif_raft_persist_votes", "true")]);
+    let two = |o: &Outcome| {
+        o.findings
+            .iter()
+            .any(|f| f.anomaly == nacos_sim::trace::Anomaly::TwoLeaders)
+    };
+    assert!(two(&a), "{}", a.to_text(false));
+    assert!(!two(&b), "{}", b.to_text(false));
+}
+
+#[test]
 fn compare_names_what_differs_and_where_the_runs_part() {
     let sc = load("server-restart-empty-list.toml");
     let a = nacos_sim::sim::run(&sc, sc.seed).0;
