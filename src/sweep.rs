@@ -168,7 +168,16 @@ impl SeedResult {
                 .map(|c| (c.name.clone(), c.detail(crate::check::Precision::Ms))),
             repro: o.repro(),
             coverage: crate::check::coverage::count(&o.events),
-            availability: o.availability.clone(),
+            // A sweep keeps the figures, not the per-bucket counts behind the timeline.
+            availability: o
+                .availability
+                .iter()
+                .cloned()
+                .map(|mut f| {
+                    f.buckets = Vec::new();
+                    f
+                })
+                .collect(),
         }
     }
 }

@@ -245,6 +245,9 @@ pub struct Figures {
     pub recovery_ms: Option<u64>,
     /// An outage was still going on at the end of the run.
     pub failing_at_end: bool,
+    /// (calls, failed calls) per [`BUCKET_US`], for the timeline's band (not in the JSON).
+    #[serde(skip)]
+    pub buckets: Vec<(u32, u32)>,
 }
 
 impl Figures {
@@ -283,6 +286,7 @@ impl Figures {
             stale: t.stale.clone(),
             recovery_ms,
             failing_at_end: t.open.is_some_and(|o| o.recovered_us.is_none()),
+            buckets: t.buckets.clone(),
         }
     }
 }

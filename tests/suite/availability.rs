@@ -299,3 +299,21 @@ fn traffic_writes_back_and_loads_the_same() {
     assert_eq!(back.expects.len(), sc.expects.len());
     assert_eq!(scenario::scenario_toml(&back, ""), text);
 }
+
+#[test]
+fn the_timeline_draws_a_consumers_failed_calls_as_a_band() {
+    let sc = load("consumer-provider-crash.toml");
+    let o = nacos_sim::sim::run(&sc, sc.seed).0;
+    let svg = nacos_sim::report::timeline::render_svg(&o);
+    assert!(svg.contains("orders calls</text>"), "the band's label");
+    // Calls succeed until the crash at 90 s, then about half fail each second.
+    assert!(
+        svg.contains("<title>0 of "),
+        "a pale stretch of successful calls"
+    );
+    assert!(svg.contains("calls failed from 90.000s to 91.000s"));
+    assert!(svg.contains("class=\"failing\""));
+    // A run without traffic draws no band.
+    let plain = nacos_sim::sim::run(&load("heartbeat-expiry.toml"), 1).0;
+    assert!(!nacos_sim::report::timeline::render_svg(&plain).contains("class=\"failing\""));
+}
