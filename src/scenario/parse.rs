@@ -208,7 +208,7 @@ fn read_scenario(src: &str, path: &str) -> R<Scenario> {
     };
 
     let ClusterSpec { servers, versions } = read_cluster(&top)?;
-    let clients = read_clients(&top, &servers)?;
+    let clients = read_clients(&top, &servers, duration)?;
     let (config, overrides) = read_config(&top, src)?;
     let chaos = super::chaos::read_chaos(&top, duration, servers.len(), quiet)?;
     if let Some(c) = &chaos {
@@ -234,6 +234,10 @@ fn read_scenario(src: &str, path: &str) -> R<Scenario> {
         servers: servers.clone(),
         clients: clients.iter().map(|c| c.name.clone()).collect(),
         known: None,
+        traffic: clients
+            .iter()
+            .filter_map(|c| Some((c.name.clone(), c.traffic.as_ref()?.service.clone())))
+            .collect(),
     };
 
     let mut steps = Vec::new();
