@@ -12,7 +12,7 @@ or panics, and *survives* when every scenario still passes.
 * code mutants: small edits of the source (a comparison, a retry, a checker) applied to a
   scratch copy of the checkout, built there, and run the same way.
 
-Usage: scripts/mutants.sh [--config-only | --code-only] [--keys k1,k2] [--jobs N]
+Usage: scripts/mutants.sh [--config-only | --code-only] [--keys k1,k2] [--only TEXT] [--jobs N]
 Prints one line per mutant and a summary; exits 1 if any mutant survives.
 """
 
@@ -174,7 +174,7 @@ def judge(binary, files, mutate, scratch):
             why = out.strip().splitlines()[-1] if out.strip() else "bad input"
             return f"SKIP {why}"
         if code != 0:
-            return os.path.relpath(path, ROOT)
+            return os.path.join(os.path.basename(os.path.dirname(path)), os.path.basename(path))
     return None
 
 
@@ -208,7 +208,7 @@ def run_config(binary, files, only, jobs):
     return results
 
 
-def run_code(files_rel, jobs):
+def run_code(files_rel, jobs, only=None):
     work = tempfile.mkdtemp(prefix="nacos-mut-code-")
     target = os.environ.get("MUTANTS_TARGET_DIR", os.path.join(ROOT, "target", "mutants"))
     subprocess.run(
@@ -223,6 +223,8 @@ def run_code(files_rel, jobs):
     results = {}
     try:
         for name, rel, pat, rep in CODE_MUTANTS:
+            if only and only not in name:
+                continue
             path = os.path.join(work, rel)
             with open(path) as f:
                 orig = f.read()
@@ -263,6 +265,7 @@ def main():
     ap.add_argument("--code-only", action="store_true")
     ap.add_argument("--keys", help="only these config keys (comma-separated)")
     ap.add_argument("--jobs", type=int, default=os.cpu_count() or 2)
+    ap.add_argument("--only", help="only the code mutants whose name contains this text")
     a = ap.parse_args()
     binary = os.path.join(ROOT, "target", "release", "nacos-sim")
     files = scenario_files(ROOT)
@@ -275,7 +278,7 @@ def main():
         survived += sum(v is None for v in r.values())
         total += len(r)
     if not a.config_only:
-        r = run_code([os.path.relpath(f, ROOT) for f in files], a.jobs)
+        r = run_code([os.path.relpath(f, ROOT) for f in files], a.jobs, a.only)
         survived += sum(v is None or v in ("stale", "unbuilt") for v in r.values())
         total += len(r)
     print(f"\n{total} mutants, {survived} survived or could not be judged")

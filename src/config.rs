@@ -327,8 +327,23 @@ nacos_config! {
     client_fail_cap: Int = 6, "§13";
     /// HostReactor maximum update delay.
     client_max_update_delay: Duration = ms(60000), "§13";
-    /// HostReactor pushEmptyProtection.
+    /// HostReactor pushEmptyProtection: a list with no healthy, positive-weight host never
+    /// replaces the cache (what-if for a consumer whose server restarted empty; the 1.4.1
+    /// client has the switch, off by default).
     client_push_empty_protection: Bool = false, "§13";
+
+    // --- what-if switches (issue 13): each a proposed fix, off = Nacos 1.4.1 as it is ---
+    /// What-if: lastBeat handover. A server that becomes the owner of a service judges the
+    /// instances it inherits from the moment it took over (one heartbeat timeout of grace),
+    /// not by the lastBeat of the last Distro put (flaw §16.2: live instances deleted).
+    whatif_beat_handover: Bool = false, "§8, §16.2 (what-if)";
+    /// What-if: ownership check on receive. A server ignores Distro sync data for keys it
+    /// owns (flaw §6, §16.1: no ownership check, the last arrival wins even at the owner).
+    whatif_distro_owner_check: Bool = false, "§6, §16.1 (what-if)";
+    /// What-if: persisted legacy-Raft votes. The term and the vote cast in it are written
+    /// before a vote is answered, and reloaded at boot (flaw §9, §16.4: only the term is
+    /// stored, only with data, so a restarted node votes or stands again in an old term).
+    whatif_raft_persist_votes: Bool = false, "§9, §16.4 (what-if)";
 }
 
 #[cfg(test)]

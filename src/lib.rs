@@ -15,6 +15,7 @@ compile_error!(
 
 pub mod check;
 pub mod client;
+pub mod compare;
 pub mod config;
 pub mod io;
 pub mod jraft;

@@ -75,6 +75,28 @@ enum Cmd {
         #[arg(long, default_value_t = 200, value_parser = count(1, 100_000))]
         shrink_runs: usize,
     },
+    /// Run a scenario as written (A) and with config keys set otherwise (B) on the same seed(s):
+    /// side by side, the checks and anomalies that differ, the availability figures and the
+    /// first event where the runs part; over --seeds, pass counts and availability distributions.
+    Compare {
+        /// The scenario file.
+        file: PathBuf,
+        /// A config key for variant B, e.g. --set client_push_empty_protection=true (repeatable).
+        #[arg(long = "set", value_name = "KEY=VALUE")]
+        sets: Vec<String>,
+        /// The seed (default: the scenario's `seed`).
+        #[arg(long, conflicts_with = "seeds")]
+        seed: Option<u64>,
+        /// Seeds to run both variants on: 0..100 (end excluded), 5..=9, or one seed.
+        #[arg(long)]
+        seeds: Option<String>,
+        /// Worker threads for --seeds, 1 to 1024 (default: the number of CPUs).
+        #[arg(long, value_parser = count(1, 1024))]
+        jobs: Option<usize>,
+        /// Output format.
+        #[arg(long, value_enum, default_value = "text")]
+        format: Format,
+    },
     /// Search for a smaller scenario that fails the same check with the same seed, and write it.
     Shrink {
         /// The scenario file.
@@ -147,7 +169,21 @@ enum Cmd {
         /// Runs to time, 1 to 1000 (the median is reported; the outcome is identical every time).
         #[arg(long, default_value_t = 5, value_parser = count(1, 1000))]
         repeat: usize,
+        /// Consumer traffic: calls per second each subscriber makes to its service, 0 (none)
+        /// to 1000.
+        #[arg(long, default_value_t = 0.0, value_parser = traffic_rate)]
+        traffic: f64,
     },
+}
+
+/// A bench traffic rate: calls per second from 0 to 1000.
+fn traffic_rate(s: &str) -> Result<f64, String> {
+    let r: f64 = s.parse().map_err(|_| format!("`{s}` is not a number"))?;
+    if (0.0..=1000.0).contains(&r) {
+        Ok(r)
+    } else {
+        Err(format!("{s} is out of range: 0 to 1000 calls per second"))
+    }
 }
 
 /// `nacos-sim run ... | head` closes stdout early: end quietly, as other command-line tools
@@ -215,6 +251,21 @@ fn main() -> ExitCode {
             save_failures: save_failures.as_deref(),
             shrink_runs,
         }),
+        Cmd::Compare {
+            file,
+            sets,
+            seed,
+            seeds,
+            jobs,
+            format,
+        } => cli::compare::compare(cli::compare::Args {
+            file: &file,
+            sets: &sets,
+            seed,
+            seeds: seeds.as_deref(),
+            json: matches!(format, Format::Json),
+            jobs,
+        }),
         Cmd::CheckDeterminism { file, seed } => cli::run::check_determinism(&file, seed),
         Cmd::Shrink {
             file,
@@ -243,6 +294,7 @@ fn main() -> ExitCode {
             duration,
             seed,
             repeat,
+            traffic,
         } => {
             let shape = scenario::BenchShape {
                 servers,
@@ -250,6 +302,7 @@ fn main() -> ExitCode {
                 instances: instances.unwrap_or(clients),
                 subscribers,
                 services,
+                traffic,
             };
             cli::run::bench(shape, duration, seed, repeat)
         }

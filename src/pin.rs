@@ -82,6 +82,14 @@ pub fn pin(sc: &Scenario, o: &Outcome) -> Result<Pinned, String> {
                     c.name
                 ))
             }
+            Expect::Availability { .. } | Expect::StaleRouting { .. } => {
+                return Err(format!(
+                    "cannot pin `{}` ({}): an availability figure is a bound, not a yes or no; \
+                     edit the bound by hand to what the run measured",
+                    c.name,
+                    c.detail(Precision::Ms)
+                ))
+            }
             Expect::View { .. } => {
                 return Err(format!(
                     "cannot pin `{}` ({}): a view expectation states exact instance sets, and \

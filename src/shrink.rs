@@ -329,6 +329,7 @@ fn without_node(sc: &Scenario, name: &str) -> Option<Scenario> {
             ViewTarget::Client(n) | ViewTarget::Server(n) => n != name,
         },
         Expect::Event { node, .. } => node.as_deref() != Some(name),
+        Expect::Availability { client, .. } | Expect::StaleRouting { client, .. } => client != name,
         Expect::Anomaly { .. } => true,
     });
     Some(out)
@@ -342,7 +343,10 @@ fn last_reference(sc: &Scenario) -> Duration {
             crate::scenario::When::At(t) => t,
             crate::scenario::When::Within(_, b) | crate::scenario::When::Always(_, b) => b,
         },
-        Expect::Event { window, .. } => window.map_or(Duration::ZERO, |w| w.1),
+        Expect::Event { window, .. } | Expect::Availability { window, .. } => {
+            window.map_or(Duration::ZERO, |w| w.1)
+        }
+        Expect::StaleRouting { .. } => Duration::ZERO,
         Expect::Anomaly { .. } => Duration::ZERO,
     });
     steps.chain(expects).max().unwrap_or_default()

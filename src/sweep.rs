@@ -151,6 +151,8 @@ pub struct SeedResult {
     pub repro: String,
     /// Rare-event coverage of the run (`check::coverage`): item → times reached.
     pub coverage: BTreeMap<&'static str, u64>,
+    /// Each consumer's availability figures (issue 13; empty without traffic).
+    pub availability: Vec<crate::check::availability::Figures>,
 }
 
 impl SeedResult {
@@ -166,6 +168,16 @@ impl SeedResult {
                 .map(|c| (c.name.clone(), c.detail(crate::check::Precision::Ms))),
             repro: o.repro(),
             coverage: crate::check::coverage::count(&o.events),
+            // A sweep keeps the figures, not the per-bucket counts behind the timeline.
+            availability: o
+                .availability
+                .iter()
+                .cloned()
+                .map(|mut f| {
+                    f.buckets = Vec::new();
+                    f
+                })
+                .collect(),
         }
     }
 }
@@ -195,6 +207,9 @@ pub struct Summary {
     pub groups: Vec<FailureGroup>,
     /// Coverage item → (seeds that reached it, times in all).
     pub coverage: BTreeMap<&'static str, (u64, u64)>,
+    /// (client, service) → each seed's availability figures, in seed order (issue 13: the
+    /// only part of a summary that grows with the seeds, by one small record per consumer).
+    pub availability: BTreeMap<(String, String), Vec<crate::check::availability::Figures>>,
 }
 
 impl Summary {
@@ -204,6 +219,10 @@ impl Summary {
     pub fn add(&mut self, r: &SeedResult) {
         self.run += 1;
         self.last_seed = Some(r.seed);
+        for f in &r.availability {
+            let key = (f.client.clone(), f.service.clone());
+            self.availability.entry(key).or_default().push(f.clone());
+        }
         for (item, times) in &r.coverage {
             let c = self.coverage.entry(item).or_default();
             c.0 += 1;
@@ -394,6 +413,7 @@ mod tests {
             first_failure: fail.map(|c| (c.to_string(), format!("detail {seed}"))),
             repro: format!("nacos-sim run x.toml --seed {seed}"),
             coverage: [("member.down", 2)].into_iter().collect(),
+            availability: vec![],
         };
         let mut s = Summary::default();
         for (seed, fail) in [

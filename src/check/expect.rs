@@ -1,6 +1,7 @@
 //! The scenario's `[[expect]]`s judged: views from the samples the harness took, events from
 //! the log, anomalies from the always-on checkers' findings.
 
+use super::availability::{self, CallEnd};
 use super::samples::{Sample, Samples};
 use super::{Check, Expected, Finding, Observed, Seen, SeenView, Timing, Viewer};
 use crate::scenario::{Expect, ServiceRef, ViewTarget, When};
@@ -158,6 +159,54 @@ pub fn evaluate(
                     expected,
                     Observed::Events { matched, outside },
                 )
+            }
+            Expect::Availability {
+                label,
+                client,
+                service,
+                min,
+                window,
+                ..
+            } => {
+                let key = (client.clone(), service.cache_key());
+                let (calls, ok) = samples.traffic(|t| match t.get(&key) {
+                    None => (0, 0),
+                    Some(t) => match window {
+                        Some((a, b)) => availability::calls_in(
+                            t,
+                            a.as_micros() as u64,
+                            b.as_micros() as u64,
+                        ),
+                        None => (t.calls, t.ends.get(&CallEnd::Ok).copied().unwrap_or(0)),
+                    },
+                });
+                let passed = calls > 0 && ok as f64 >= *min * calls as f64;
+                let expected = Expected::Availability {
+                    client: client.clone(),
+                    service: service_name(service),
+                    min: *min,
+                    window: window.map(|(a, b)| (ms(a), ms(b))),
+                };
+                Check::new(label.as_ref(), passed, expected, Observed::Calls { calls, ok })
+            }
+            Expect::StaleRouting {
+                label,
+                client,
+                service,
+                max,
+                ..
+            } => {
+                let key = (client.clone(), service.cache_key());
+                let stale = samples.traffic(|t| t.get(&key).and_then(|t| t.stale.clone()));
+                let passed = stale
+                    .as_ref()
+                    .is_none_or(|s| s.window_us() <= max.as_micros() as u64);
+                let expected = Expected::StaleRouting {
+                    client: client.clone(),
+                    service: service_name(service),
+                    max_ms: ms(*max),
+                };
+                Check::new(label.as_ref(), passed, expected, Observed::Stale { stale })
             }
         })
         .collect()

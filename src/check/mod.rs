@@ -7,6 +7,7 @@
 //! value built by the harness.
 
 pub mod always;
+pub mod availability;
 pub mod convergence;
 pub mod coverage;
 mod expect;
@@ -157,6 +158,20 @@ pub enum Expected {
     Anomaly { anomaly: Anomaly },
     /// An always-on checker.
     Invariant { invariant: Invariant },
+    /// `availability`: at least `min` of the consumer's calls succeeded (in the window, in ms;
+    /// `None` = the whole run).
+    Availability {
+        client: String,
+        service: String,
+        min: f64,
+        window: Option<(u64, u64)>,
+    },
+    /// `stale_routing`: no call went to a dead instance more than `max_ms` after it died.
+    StaleRouting {
+        client: String,
+        service: String,
+        max_ms: u64,
+    },
     /// The simulation must not panic.
     NoPanic,
 }
@@ -228,6 +243,10 @@ pub enum Observed {
     Agreement { servers: usize },
     /// The checker did not apply to this run.
     Skipped { reason: String },
+    /// The consumer's calls in the window.
+    Calls { calls: u64, ok: u64 },
+    /// The longest stale-routing window (`None`: no call went to a dead instance).
+    Stale { stale: Option<availability::Stale> },
     /// The simulation panicked with this message.
     Panic { message: String },
 }

@@ -28,9 +28,15 @@ impl Sample {
 /// Observations of one expectation: (virtual time, the view or None when the node was down).
 pub type Observations = Vec<(Duration, Option<Sample>)>;
 
-/// Samples per expectation index.
+/// Samples per expectation index, and the consumers' call tallies (issue 13).
 #[derive(Clone, Default)]
-pub struct Samples(Arc<Mutex<BTreeMap<usize, Observations>>>);
+pub struct Samples(
+    Arc<Mutex<BTreeMap<usize, Observations>>>,
+    Arc<Mutex<Traffic>>,
+);
+
+/// Each consumer's tally per (client, service key) (see [`super::availability`]).
+pub type Traffic = BTreeMap<(String, String), super::availability::Tally>;
 
 impl Samples {
     pub fn push(&self, k: usize, t: Duration, s: Option<Sample>) {
@@ -39,6 +45,11 @@ impl Samples {
 
     pub fn is_empty(&self, k: usize) -> bool {
         self.0.lock().unwrap().get(&k).is_none_or(|v| v.is_empty())
+    }
+
+    /// Runs `f` on the call tallies (the traffic driver records into them).
+    pub fn traffic<T>(&self, f: impl FnOnce(&mut Traffic) -> T) -> T {
+        f(&mut self.1.lock().unwrap())
     }
 
     pub(super) fn get(&self, k: usize) -> Observations {

@@ -160,6 +160,25 @@ impl Expected {
                 format!("{}{event}{filt}{win}", if *never { "no " } else { "" })
             }
             Expected::Anomaly { anomaly } => format!("the checker reports {anomaly}"),
+            Expected::Availability {
+                client,
+                service,
+                min,
+                window,
+            } => {
+                let win = window
+                    .map(|(a, b)| format!(" within [{}, {}]", ms(a), ms(b)))
+                    .unwrap_or_default();
+                format!("{client}'s calls to {service} succeed at least {min}{win}")
+            }
+            Expected::StaleRouting {
+                client,
+                service,
+                max_ms,
+            } => format!(
+                "{client} calls no dead instance of {service} more than {} after it died",
+                ms(*max_ms)
+            ),
             Expected::Invariant { invariant } => invariant.describe(),
             Expected::NoPanic => "the simulation runs without panicking".into(),
         }
@@ -222,6 +241,19 @@ impl Check {
                 format!("{servers} servers agree on every service")
             }
             (_, Observed::Skipped { reason }) => format!("not judged: {reason}"),
+            (_, Observed::Calls { calls: 0, .. }) => "no call in the window".into(),
+            (_, Observed::Calls { calls, ok }) => format!(
+                "{ok} of {calls} calls succeeded ({:.4})",
+                *ok as f64 / *calls as f64
+            ),
+            (_, Observed::Stale { stale: None }) => "no call went to a dead instance".into(),
+            (_, Observed::Stale { stale: Some(s) }) => format!(
+                "{} calls to {}: dead at {}, last call at {}",
+                ms(s.window_us() / 1000),
+                s.instance,
+                p.secs(s.dead_us),
+                p.secs(s.last_call_us)
+            ),
             (_, Observed::Panic { message }) => message.clone(),
             (_, other) => format!("{other:?}"),
         }

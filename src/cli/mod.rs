@@ -5,6 +5,8 @@
 #![cfg_attr(not(madsim), allow(dead_code))]
 
 #[cfg(madsim)]
+pub mod compare;
+#[cfg(madsim)]
 pub mod run;
 /// `serve`: live mode (issue 12), only in the live build.
 #[cfg(not(madsim))]

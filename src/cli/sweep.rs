@@ -2,6 +2,7 @@
 //! the failing seeds saved as shrunk scenarios.
 
 use super::{bad, build, check_writable_dir, load};
+use nacos_sim::compare::{distribution, distribution_text};
 use nacos_sim::scenario::Scenario;
 use nacos_sim::sweep::{parse_seeds, parse_shard, run_seeds, SeedList, SeedResult, Summary};
 use std::path::{Path, PathBuf};
@@ -26,6 +27,7 @@ fn json_line(r: &SeedResult) -> String {
         "first_failure": r.first_failure.as_ref().map(|(n, d)| serde_json::json!({"name": n, "detail": d})),
         "repro": r.repro,
         "coverage": r.coverage,
+        "availability": r.availability,
     })
     .to_string()
 }
@@ -186,6 +188,19 @@ fn print_summary(head: &str, s: &Summary, list: &SeedList, max: Option<u64>) {
     let never = s.never_reached();
     if !never.is_empty() {
         println!("  never reached: {}", never.join(", "));
+    }
+    print_availability(s);
+}
+
+/// Each consumer's figures over the seeds (issue 13): min, p50, p99 and max.
+pub fn print_availability(s: &Summary) {
+    if s.availability.is_empty() {
+        return;
+    }
+    println!("availability over the seeds:");
+    for ((client, service), figs) in &s.availability {
+        println!("  {client} -> {service}:");
+        print!("{}", distribution_text(&distribution(figs)));
     }
 }
 

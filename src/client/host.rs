@@ -133,6 +133,18 @@ impl NamingClient {
             .cloned()
     }
 
+    /// Runs `f` on the cached service, unless it is not cached or its first query is still in
+    /// flight (when `getServiceInfo` would hold the caller): what a consumer's call picks from
+    /// without copying the cache.
+    /// `key` is the cache key ([`cache_key`]).
+    pub fn with_cached<T>(&self, key: &str, f: impl FnOnce(&ServiceInfo) -> T) -> Option<T> {
+        let st = self.host.lock().unwrap();
+        if st.updating.contains(key) {
+            return None;
+        }
+        st.cache.get(key).map(f)
+    }
+
     /// Every cached service (cache key → info), for reports.
     pub fn cache_snapshot(&self) -> BTreeMap<String, ServiceInfo> {
         self.host.lock().unwrap().cache.clone()

@@ -244,27 +244,40 @@ impl NamingClient {
 pub fn select(hosts: &[HostView], healthy: bool) -> Vec<HostView> {
     hosts
         .iter()
-        .filter(|h| h.healthy == healthy && h.enabled && h.weight > 0.0)
+        .filter(|h| selected(h, healthy))
         .cloned()
         .collect()
 }
 
+/// Whether `selectInstances(healthy)` keeps the host.
+pub fn selected(h: &HostView, healthy: bool) -> bool {
+    h.healthy == healthy && h.enabled && h.weight > 0.0
+}
+
 /// Weighted random choice among healthy hosts with positive weight; `r` is uniform in [0, 1).
 pub fn pick_by_weight(hosts: &[HostView], r: f64) -> Option<&HostView> {
-    let candidates: Vec<&HostView> = hosts
+    pick_index_by_weight(hosts, r).map(|i| &hosts[i])
+}
+
+/// [`pick_by_weight`] as an index into `hosts`.
+pub fn pick_index_by_weight(hosts: &[HostView], r: f64) -> Option<usize> {
+    let candidate = |h: &HostView| h.healthy && h.weight > 0.0;
+    let total: f64 = hosts
         .iter()
-        .filter(|h| h.healthy && h.weight > 0.0)
-        .collect();
-    let total: f64 = candidates.iter().map(|h| h.weight).sum();
+        .filter(|h| candidate(h))
+        .map(|h| h.weight)
+        .sum();
     let target = r * total;
     let mut acc = 0.0;
-    for h in &candidates {
+    let mut last = None;
+    for (i, h) in hosts.iter().enumerate().filter(|(_, h)| candidate(h)) {
         acc += h.weight;
         if target < acc {
-            return Some(h);
+            return Some(i);
         }
+        last = Some(i);
     }
-    candidates.last().copied()
+    last
 }
 
 impl Handler for NamingClient {

@@ -165,6 +165,9 @@ pub fn bound(key: &str) -> Option<(Bound, &'static str)> {
         | "expire_instance"
         | "push_enabled"
         | "client_push_empty_protection"
+        | "whatif_beat_handover"
+        | "whatif_distro_owner_check"
+        | "whatif_raft_persist_votes"
         | "empty_service_clean" => (Bound::Any, "a switch"),
         _ => return None,
     })

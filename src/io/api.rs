@@ -89,3 +89,26 @@ impl Timeouts {
         }
     }
 }
+
+/// How connections opened one way between two nodes fail (fault `no_connect`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum NoConnect {
+    /// The SYN is dropped: the connect times out (a firewall's DROP, a half-broken route).
+    #[default]
+    Timeout,
+    /// The SYN is answered with a RST: refused at once (a firewall's REJECT).
+    Refused,
+}
+
+/// The order in which a resumed process takes its overdue timers and queued mail.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ResumeOrder {
+    /// madsim's seeded order (what a plain `resume` gives).
+    #[default]
+    Seeded,
+    /// Every overdue timer runs before any queued request or datagram is handled.
+    TimersFirst,
+    /// Every queued request and datagram is handled before the overdue timers that pass
+    /// through the gate run.
+    RequestsFirst,
+}

@@ -24,7 +24,9 @@ pub mod openapi;
 #[cfg(madsim)]
 pub mod simnet;
 
-pub use api::{BoxFuture, Handler, NetError, ProbeResult, Timeouts, OS_CONNECT_TIMEOUT};
+pub use api::{
+    BoxFuture, Handler, NetError, NoConnect, ProbeResult, ResumeOrder, Timeouts, OS_CONNECT_TIMEOUT,
+};
 pub use clock::Clock;
 pub use disk::Disk;
 #[cfg(not(madsim))]
@@ -33,7 +35,7 @@ pub use live::net;
 pub use live::LiveEnv;
 pub use net::Net;
 #[cfg(madsim)]
-pub use simnet::{EnvState, NetEnv, NoConnect, ResumeOrder};
+pub use simnet::{EnvState, NetEnv};
 
 use crate::config::Config;
 use std::net::SocketAddr;

@@ -209,7 +209,10 @@ impl Cluster {
             if paused {
                 Ev::FaultPause { target }
             } else {
-                Ev::FaultResume { target }
+                Ev::FaultResume {
+                    target,
+                    order: None,
+                }
             },
         );
         true

@@ -61,8 +61,14 @@ fn apply(c: &Arc<Cluster>, f: &Fault) -> Result<(), String> {
         Fault::Pause(n) => {
             c.pause(one(c, n)?, true);
         }
-        Fault::Resume(n) => {
+        Fault::Resume(n, crate::io::ResumeOrder::Seeded) => {
             c.pause(one(c, n)?, false);
+        }
+        // A real process decides for itself what runs first after a pause.
+        Fault::Resume(_, order) => {
+            return Err(format!(
+                "resume with order {order:?} is not supported in live mode (only a plain resume)"
+            ))
         }
         Fault::Isolate(n) => c.isolate(one(c, n)?),
         Fault::Heal => c.heal(None),

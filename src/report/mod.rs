@@ -2,6 +2,7 @@
 
 pub mod timeline;
 
+use crate::check::availability::Figures;
 use crate::check::{Check, Expected, Finding, Precision};
 use crate::config::fmt_duration;
 use crate::trace::{Ev, Event};
@@ -11,7 +12,8 @@ use std::fmt::Write as _;
 
 /// The version of the JSON outcome's layout (README, "JSON outcome"). 2: checks carry their
 /// expectation and observation as data, findings of the always-on checkers, `schema` itself.
-pub const JSON_SCHEMA: u32 = 2;
+/// 3: `availability`, each consumer's figures (issue 13).
+pub const JSON_SCHEMA: u32 = 3;
 
 /// One host in a final view.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -46,6 +48,8 @@ pub struct Outcome {
     pub panic: Option<String>,
     /// The fault schedule `[chaos]` drew from the seed: a header line, then one line per step.
     pub chaos: Vec<String>,
+    /// Each consumer's availability figures (issue 13; empty without traffic).
+    pub availability: Vec<Figures>,
 }
 
 impl Outcome {
@@ -61,6 +65,7 @@ impl Outcome {
     pub fn to_text(&self, with_hash: bool) -> String {
         let mut s = self.head();
         self.checks_text(&mut s, Precision::Ms);
+        self.availability_text(&mut s, Precision::Ms);
         let _ = writeln!(s, "\ntimeline ({} events):", self.events.len());
         for e in &self.events {
             let _ = writeln!(
@@ -83,6 +88,7 @@ impl Outcome {
     pub fn to_snapshot(&self) -> String {
         let mut s = self.head();
         self.checks_text(&mut s, Precision::Tenth);
+        self.availability_text(&mut s, Precision::Tenth);
         let story: Vec<&Event> = self.events.iter().filter(|e| self.in_story(e)).collect();
         let _ = writeln!(
             s,
@@ -113,6 +119,8 @@ impl Outcome {
                 | Ev::ServerStatus { .. }
                 | Ev::ClientCall { .. }
                 | Ev::ClientReregister { .. }
+                | Ev::TrafficFailing { .. }
+                | Ev::TrafficRecovered { .. }
         ) || e.kind().starts_with("fault.")
             || e.kind().starts_with("anomaly.");
         always
@@ -167,6 +175,17 @@ impl Outcome {
                 let _ = writeln!(s, "        expected: {}", c.expected.describe());
             }
             let _ = writeln!(s, "        {}", c.detail(p));
+        }
+    }
+
+    /// Each consumer's figures (nothing without traffic).
+    fn availability_text(&self, s: &mut String, p: Precision) {
+        if self.availability.is_empty() {
+            return;
+        }
+        let _ = writeln!(s, "\navailability:");
+        for f in &self.availability {
+            let _ = writeln!(s, "{}", availability_line(f, p));
         }
     }
 
@@ -276,10 +295,50 @@ impl Outcome {
             "repro": self.repro(),
             "checks": self.checks,
             "findings": self.findings,
+            "availability": self.availability,
             "events": events,
             "final": fin,
         })
     }
+}
+
+/// One consumer's figures in words: calls and failures by cause, then the windows.
+pub fn availability_line(f: &Figures, p: Precision) -> String {
+    let ms = |m: u64| match p {
+        Precision::Ms => fmt_duration(std::time::Duration::from_millis(m)),
+        Precision::Tenth => format!("{:.1}s", m as f64 / 1000.0),
+    };
+    let mut l = format!(
+        "  {} -> {}: {} calls, {} ok ({:.4}); failed: {} refused, {} timeout, {} no instance",
+        f.client, f.service, f.calls, f.ok, f.availability, f.refused, f.timeout, f.no_instance
+    );
+    let _ = write!(
+        l,
+        "\n        longest failed run {} calls ({}), {} outage(s)",
+        f.longest_failed_run,
+        ms(f.longest_failed_run_ms),
+        f.outages
+    );
+    match &f.stale {
+        Some(st) => {
+            let _ = write!(
+                l,
+                "; stale routing {} ({} dead at {}, last call {})",
+                ms(st.window_us() / 1000),
+                st.instance,
+                p.secs(st.dead_us),
+                p.secs(st.last_call_us)
+            );
+        }
+        None => l.push_str("; no call to a dead instance"),
+    }
+    if let Some(r) = f.recovery_ms {
+        let _ = write!(l, "; recovered {} after a repair", ms(r));
+    }
+    if f.failing_at_end {
+        l.push_str("; still failing at the end");
+    }
+    l
 }
 
 /// `s` as one word of a shell command line: as is when plain, else single-quoted, so a repro

@@ -1,5 +1,6 @@
 //! The benchmark's scenario, built in code: S servers, N provider clients holding I ephemeral
-//! instances between them, M subscribers, no faults and no expectations.
+//! instances between them, M subscribers (each optionally calling its service: consumer
+//! traffic), no faults and no expectations.
 
 use super::types::*;
 use crate::config::Config;
@@ -14,6 +15,8 @@ pub struct BenchShape {
     pub instances: usize,
     pub subscribers: usize,
     pub services: usize,
+    /// Calls per second each subscriber makes to its service (consumer traffic); 0 = none.
+    pub traffic: f64,
 }
 
 fn service(i: usize) -> ServiceRef {
@@ -34,6 +37,7 @@ pub fn bench_scenario(shape: BenchShape, duration: Duration, seed: u64) -> Scena
         .map(|i| ClientSpec {
             name: format!("p{i}"),
             servers: servers.clone(),
+            traffic: None,
         })
         .collect();
     let mut steps = vec![];
@@ -60,9 +64,17 @@ pub fn bench_scenario(shape: BenchShape, duration: Duration, seed: u64) -> Scena
     }
     for j in 0..shape.subscribers {
         let name = format!("sub{}", j + 1);
+        let traffic = (shape.traffic > 0.0).then(|| Traffic {
+            service: service(j % services),
+            rate: shape.traffic,
+            rate_text: format!("{}/s", shape.traffic),
+            pick: Pick::OneHealthy,
+            from: Duration::ZERO,
+        });
         cls.push(ClientSpec {
             name: name.clone(),
             servers: servers.clone(),
+            traffic,
         });
         steps.push(Step {
             at: Duration::from_millis(1500 + j as u64 * 10),

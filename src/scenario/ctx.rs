@@ -17,6 +17,8 @@ pub(crate) struct Ctx {
     /// What the steps register, create or subscribe to (known once the steps are read):
     /// expectations naming anything else could never match.
     pub known: Option<Known>,
+    /// (client, service) of every client that sends traffic (issue 13).
+    pub traffic: Vec<(String, ServiceRef)>,
 }
 
 /// The services and instances a scenario's steps bring into being.

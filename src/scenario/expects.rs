@@ -39,12 +39,16 @@ pub(crate) fn parse_expect(ctx: &Ctx, node: &Node, line: usize) -> R<Expect> {
         .iter()
         .chain(EVENT_KEYS)
         .chain(&["anomaly"])
+        .chain(super::traffic::EXPECT_KINDS)
         .copied()
         .collect();
     let close = |k: &str| {
         let c = suggest(k, all.iter().copied());
         (!c.is_empty()).then(|| format!("did you mean {}?", or_list(&c)))
     };
+    if let Some(f) = super::traffic::EXPECT_KINDS.iter().find_map(|k| t.get(k)) {
+        return super::traffic::traffic_expect(ctx, &t, &f, line);
+    }
     if let Some(f) = t.get("anomaly") {
         t.check_keys(&["name", "anomaly"], |k| {
             Some(format!(

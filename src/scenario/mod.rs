@@ -18,6 +18,7 @@ mod parse;
 mod setup;
 mod source;
 mod steps;
+mod traffic;
 mod tree;
 mod write;
 
@@ -28,5 +29,6 @@ pub use bench::{bench_scenario, BenchShape};
 pub use parse::{load, parse, parse_bytes};
 pub use setup::MAX_SERVERS;
 pub use source::{read_source, ScenarioError, MAX_CHAOS_FAULTS, MAX_DURATION, MAX_FILE_BYTES};
+pub use traffic::{parse_rate, MAX_RATE};
 pub use types::*;
 pub use write::{client_op_toml, fault_toml, scenario_toml};

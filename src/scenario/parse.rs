@@ -214,7 +214,7 @@ fn read_scenario(src: &str, path: &str) -> R<Scenario> {
         conf,
         mode,
     } = read_cluster(&top)?;
-    let clients = read_clients(&top, &servers)?;
+    let clients = read_clients(&top, &servers, duration)?;
     if let Some((alias, client)) = aliases.keys().find_map(|a| {
         (0..clients.len())
             .find(|i| client_addr(*i) == *a)
@@ -254,6 +254,10 @@ fn read_scenario(src: &str, path: &str) -> R<Scenario> {
         servers: servers.clone(),
         clients: clients.iter().map(|c| c.name.clone()).collect(),
         known: None,
+        traffic: clients
+            .iter()
+            .filter_map(|c| Some((c.name.clone(), c.traffic.as_ref()?.service.clone())))
+            .collect(),
     };
 
     let mut steps = Vec::new();

@@ -160,7 +160,11 @@ fn read_servers(cluster: &Table) -> R<Vec<String>> {
 }
 
 /// `[[client]]` tables.
-pub(crate) fn read_clients(top: &Table, servers: &[String]) -> R<Vec<ClientSpec>> {
+pub(crate) fn read_clients(
+    top: &Table,
+    servers: &[String],
+    duration: Duration,
+) -> R<Vec<ClientSpec>> {
     let Some(field) = top.get("client") else {
         return Ok(Vec::new());
     };
@@ -185,7 +189,7 @@ pub(crate) fn read_clients(top: &Table, servers: &[String]) -> R<Vec<ClientSpec>
             "",
             "a [[client]] table such as { name = \"provider\" }",
         )?;
-        t.check_keys(&["name", "servers"], |_| None)?;
+        t.check_keys(&["name", "servers", "traffic"], |_| None)?;
         let name_field = t.require("name", "name = \"provider\"")?;
         let name = name_field.nonempty_str()?;
         check_node_name("name", name_field.node, name)?;
@@ -217,6 +221,7 @@ pub(crate) fn read_clients(top: &Table, servers: &[String]) -> R<Vec<ClientSpec>
                     servers: servers.to_vec(),
                     clients: clients.iter().map(|c| c.name.clone()).collect(),
                     known: None,
+                    traffic: Vec::new(),
                 };
                 let mut out: Vec<String> = Vec::new();
                 for (_, node) in names {
@@ -235,9 +240,14 @@ pub(crate) fn read_clients(top: &Table, servers: &[String]) -> R<Vec<ClientSpec>
                 out
             }
         };
+        let traffic = t
+            .get("traffic")
+            .map(|f| super::traffic::read_traffic(&f, duration))
+            .transpose()?;
         clients.push(ClientSpec {
             name: name.to_owned(),
             servers: list,
+            traffic,
         });
     }
     Ok(clients)

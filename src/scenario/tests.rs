@@ -115,7 +115,8 @@ fn servers_as_list_and_client_defaults() {
         sc.clients,
         vec![ClientSpec {
             name: "x_1".into(),
-            servers: vec!["a".into(), "b-2".into(), "c.3".into()]
+            servers: vec!["a".into(), "b-2".into(), "c.3".into()],
+            traffic: None,
         }]
     );
     let sc = ok("");

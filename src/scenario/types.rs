@@ -190,6 +190,37 @@ pub struct ClientSpec {
     pub name: String,
     /// The client's serverAddr list (server node names); default every server.
     pub servers: Vec<String>,
+    /// `traffic = { service = "orders", rate = "20/s" }`: the client is also a consumer that
+    /// calls an instance of the service, picked from its cache, at this rate (issue 13).
+    pub traffic: Option<Traffic>,
+}
+
+/// How a consumer picks the instance of each call, with the client's own selection code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Pick {
+    /// `selectOneHealthyInstance`: random by weight among the healthy hosts (§13).
+    OneHealthy,
+    /// `selectInstances(healthy = true)`, then round robin over that list.
+    AllHealthyRoundRobin,
+}
+
+/// The words scenarios write for a pick strategy.
+pub const PICKS: &[(&str, Pick)] = &[
+    ("one_healthy", Pick::OneHealthy),
+    ("all_healthy_round_robin", Pick::AllHealthyRoundRobin),
+];
+
+/// A consumer's calls (`[[client]] traffic`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Traffic {
+    pub service: ServiceRef,
+    /// Calls per second (the gap between two calls is drawn around 1 / rate).
+    pub rate: f64,
+    /// The rate as the scenario wrote it (`"20/s"`), for write-back.
+    pub rate_text: String,
+    pub pick: Pick,
+    /// The first call is made about one gap after this moment (`from = "5s"`; default 0).
+    pub from: Duration,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -220,6 +251,12 @@ impl ServiceRef {
     /// The service's grouped name, `group@@service` (spec §1).
     pub fn grouped(&self) -> String {
         crate::model::keys::grouped_name(&self.group, &self.service)
+    }
+
+    /// The client's cache key of the service (`group@@service`, `@@clusters` when named):
+    /// what a consumer's traffic and its availability figures are kept under.
+    pub fn cache_key(&self) -> String {
+        crate::client::host::cache_key(&self.grouped(), &self.clusters.join(","))
     }
 }
 
@@ -378,6 +415,25 @@ pub enum Expect {
         never: bool,
         line: usize,
     },
+    /// `availability = { client, service, min, within }`: the share of the consumer's calls
+    /// that succeeded (in the window, or over the whole run) is at least `min`.
+    Availability {
+        label: Option<String>,
+        client: String,
+        service: ServiceRef,
+        min: f64,
+        window: Option<(Duration, Duration)>,
+        line: usize,
+    },
+    /// `stale_routing = { client, service, max }`: no call of the consumer went to a dead
+    /// instance later than `max` after the instance died.
+    StaleRouting {
+        label: Option<String>,
+        client: String,
+        service: ServiceRef,
+        max: Duration,
+        line: usize,
+    },
 }
 
 impl Scenario {
@@ -453,6 +509,14 @@ impl Scenario {
                     },
                 };
                 set.insert(r);
+            }
+        }
+        for c in &self.clients {
+            if let Some(t) = &c.traffic {
+                set.insert(ServiceRef {
+                    clusters: vec![],
+                    ..t.service.clone()
+                });
             }
         }
         set

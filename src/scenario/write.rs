@@ -313,6 +313,17 @@ pub fn scenario_toml(sc: &Scenario, header: &str) -> String {
         if c.servers != sc.servers {
             let _ = writeln!(s, "servers = {}", list(&c.servers));
         }
+        if let Some(t) = &c.traffic {
+            let mut f = service_fields(&t.service);
+            f.push(format!("rate = {}", quoted(&t.rate_text)));
+            if !t.from.is_zero() {
+                f.push(format!("from = {}", dur(t.from)));
+            }
+            if t.pick != Pick::OneHealthy {
+                f.push(format!("pick = {}", quoted(word_of(PICKS, t.pick))));
+            }
+            let _ = writeln!(s, "traffic = {{ {} }}", f.join(", "));
+        }
     }
     for st in &sc.steps {
         let _ = writeln!(s, "\n[[step]]\nat = {}", dur(st.at));
@@ -358,6 +369,40 @@ pub fn scenario_toml(sc: &Scenario, header: &str) -> String {
                 if let Some(h) = healthy {
                     let _ = writeln!(s, "healthy = {}", strings_set(h));
                 }
+            }
+            Expect::Availability {
+                label,
+                client,
+                service,
+                min,
+                window,
+                ..
+            } => {
+                if let Some(l) = label {
+                    let _ = writeln!(s, "name = {}", quoted(l));
+                }
+                let mut f = vec![format!("client = {}", quoted(client))];
+                f.extend(service_fields(service));
+                f.push(format!("min = {min:?}"));
+                if let Some((a, b)) = window {
+                    f.push(format!("within = [{}, {}]", dur(*a), dur(*b)));
+                }
+                let _ = writeln!(s, "availability = {{ {} }}", f.join(", "));
+            }
+            Expect::StaleRouting {
+                label,
+                client,
+                service,
+                max,
+                ..
+            } => {
+                if let Some(l) = label {
+                    let _ = writeln!(s, "name = {}", quoted(l));
+                }
+                let mut f = vec![format!("client = {}", quoted(client))];
+                f.extend(service_fields(service));
+                f.push(format!("max = {}", dur(*max)));
+                let _ = writeln!(s, "stale_routing = {{ {} }}", f.join(", "));
             }
             Expect::Anomaly { label, kind, .. } => {
                 if let Some(l) = label {

@@ -124,13 +124,24 @@ impl Server {
     }
 }
 
+/// What-if `whatif_beat_handover` (issue 13): the lastBeat a new owner judges an inherited
+/// instance by. The replica's copy is the lastBeat of the last Distro put (often the
+/// registration), so 1.4.1 deletes live instances whose next beat has not landed (§16.2); the
+/// fix counts the takeover as a beat: a full heartbeat timeout of grace, after which only an
+/// instance that really stopped beating expires.
+pub fn handover_last_beat(last_beat: i64, takeover: i64) -> i64 {
+    last_beat.max(takeover)
+}
+
 /// Spawns the service's ClientBeatCheckTask: first run after 5 s, then every 5 s (§3, §8).
 pub(crate) fn start_beat_check(server: Arc<Server>, ns: String, grouped: String) {
     tokio::spawn(async move {
         let cfg = server.ctx.cfg.clone();
         server.ctx.net.sleep(cfg.beat_check_initial_delay).await;
+        // Whether the previous run found this node the owner (what-if `whatif_beat_handover`).
+        let mut owned = false;
         loop {
-            if !beat_check(&server, &ns, &grouped) {
+            if !beat_check(&server, &ns, &grouped, &mut owned) {
                 return; // the service is gone
             }
             server.ctx.net.sleep(cfg.beat_check_period).await;
@@ -139,10 +150,11 @@ pub(crate) fn start_beat_check(server: Arc<Server>, ns: String, grouped: String)
 }
 
 /// One run of ClientBeatCheckTask (§8). Returns false once the service no longer exists.
-fn beat_check(server: &Arc<Server>, ns: &str, grouped: &str) -> bool {
+fn beat_check(server: &Arc<Server>, ns: &str, grouped: &str, owned: &mut bool) -> bool {
     let cfg = server.ctx.cfg.clone();
     // spec §8 step 1: only the owner checks, and only with health checks enabled.
     if !server.mapper.responsible(grouped) || !cfg.health_check_enabled {
+        *owned = false;
         return server
             .state
             .lock()
@@ -160,6 +172,15 @@ fn beat_check(server: &Arc<Server>, ns: &str, grouped: &str) -> bool {
         let Some(svc) = st.services.get_mut(&(ns.to_string(), grouped.to_string())) else {
             return false;
         };
+        // What-if (issue 13): a new owner takes over the inherited instances' clocks.
+        let takeover = !std::mem::replace(owned, true) && cfg.whatif_beat_handover;
+        if takeover {
+            for c in svc.clusters.values_mut() {
+                for i in c.ephemeral.iter_mut() {
+                    i.last_beat = handover_last_beat(i.last_beat, now);
+                }
+            }
+        }
         // spec §8 steps 2-4 over the ephemeral instances (`allIPs(true)`), the verdict taken
         // from each one's state at the start of the run (model/expiry.rs).
         for c in svc.clusters.values_mut() {
@@ -226,4 +247,17 @@ fn beat_check(server: &Arc<Server>, ns: &str, grouped: &str) -> bool {
         });
     }
     true
+}
+
+#[cfg(test)]
+mod tests {
+    use super::handover_last_beat;
+
+    #[test]
+    fn a_takeover_counts_as_a_beat() {
+        // Registered at 1 s (the replica's lastBeat), taken over at 67.4 s: judged from 67.4 s.
+        assert_eq!(handover_last_beat(1_000, 67_400), 67_400);
+        // A beat newer than the takeover is kept.
+        assert_eq!(handover_last_beat(70_000, 67_400), 70_000);
+    }
 }

@@ -5,8 +5,10 @@ pub mod chaos;
 pub mod faults;
 pub mod observe;
 pub mod play;
+pub mod traffic;
 pub mod world;
 
+use crate::check::availability::Figures;
 use crate::check::{self, Check, Finding, Samples};
 use crate::report::Outcome;
 use crate::scenario::Scenario;
@@ -30,6 +32,7 @@ struct Finished {
     findings: Vec<Finding>,
     messages: u64,
     events: Vec<trace::Event>,
+    availability: Vec<Figures>,
 }
 
 /// Runs the scenario with the given seed. Never panics: a panic inside the simulation becomes a
@@ -66,12 +69,14 @@ pub fn run(sc: &Scenario, seed: u64) -> (Outcome, RunStats) {
                         end.end_us,
                     );
                     checks.extend(always.checks);
+                    let availability = availability_figures(&samples, &events);
                     *finals2.lock().unwrap() = Some(Finished {
                         finals: final_views(&w),
                         checks,
                         findings: always.findings,
                         messages,
                         events,
+                        availability,
                     });
                 });
             })
@@ -95,6 +100,7 @@ pub fn run(sc: &Scenario, seed: u64) -> (Outcome, RunStats) {
             findings: vec![],
             messages: 0,
             events,
+            availability: vec![],
         }
     });
     if let Some(p) = &panic {
@@ -119,6 +125,7 @@ pub fn run(sc: &Scenario, seed: u64) -> (Outcome, RunStats) {
         messages: done.messages,
         panic,
         chaos: chaos_lines,
+        availability: done.availability,
     };
     (
         outcome,
@@ -127,6 +134,30 @@ pub fn run(sc: &Scenario, seed: u64) -> (Outcome, RunStats) {
             messages: done.messages,
         },
     )
+}
+
+/// Each consumer's availability figures (issue 13), in (client, service) order; a repair is
+/// any fault event that undoes a fault (heal, heal_all, restart, resume, port_up).
+fn availability_figures(samples: &Samples, events: &[trace::Event]) -> Vec<Figures> {
+    let repairs: Vec<u64> = events
+        .iter()
+        .filter(|e| {
+            matches!(
+                e.ev,
+                trace::Ev::FaultHeal { .. }
+                    | trace::Ev::FaultHealAll { .. }
+                    | trace::Ev::FaultRestart { .. }
+                    | trace::Ev::FaultResume { .. }
+                    | trace::Ev::FaultPortUp { .. }
+            )
+        })
+        .map(|e| e.t_us)
+        .collect();
+    samples.traffic(|m| {
+        m.iter()
+            .map(|((c, s), t)| Figures::of(c, s, t, &repairs))
+            .collect()
+    })
 }
 
 /// The scenario with its `[chaos]` schedule drawn for this seed and merged into its steps

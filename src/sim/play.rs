@@ -23,6 +23,7 @@ pub async fn play(sc: &Scenario) -> (Arc<Mutex<World>>, Samples) {
     let world = Arc::new(Mutex::new(world));
     let samples = Samples::default();
     let sampler = start_sampler(sc, world.clone(), samples.clone(), start);
+    super::traffic::start_traffic(sc, world.clone(), samples.clone(), start);
     for step in &sc.steps {
         tokio::time::sleep_until(start + step.at).await;
         let mut w = world.lock().unwrap();

@@ -196,7 +196,12 @@ impl World {
     }
 
     pub fn client(&self, name: &str) -> Option<Arc<NamingClient>> {
-        match &self.nodes[self.idx(name)].slot {
+        self.client_at(self.idx(name))
+    }
+
+    /// The running client process of the node at index `i`, if it is up.
+    pub fn client_at(&self, i: usize) -> Option<Arc<NamingClient>> {
+        match &self.nodes[i].slot {
             Proc::Client(s) => s.get(),
             Proc::Server(_) => None,
         }

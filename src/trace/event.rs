@@ -175,6 +175,12 @@ events! {
     ClientPushReceived = "client.push_received" { service: String, from: SocketAddr },
     /// A subscribed client's listener saw a new list.
     ClientNotified = "client.notified" { service: String, via: Via, hosts: HostList },
+    /// A consumer's call failed while its calls were fine (`cause`: refused, timeout or
+    /// no_instance): an outage of its traffic begins (issue 13; calls are counted, not logged).
+    TrafficFailing = "traffic.failing" { service: String, cause: &'static str },
+    /// A consumer's calls have succeeded for 1 s since `recovered_ms`: the outage that began
+    /// at `since_ms` is over, after `failed` failed calls.
+    TrafficRecovered = "traffic.recovered" { service: String, since_ms: u64, recovered_ms: u64, failed: u64 },
     /// Fault: a node's process was killed (`target` names the role it was picked by).
     FaultCrash = "fault.crash" { target: Option<String> },
     /// Fault: a crashed node booted again.

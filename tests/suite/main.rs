@@ -1,6 +1,7 @@
 //! The integration suite: one test binary (one link step instead of one per file), each file a
 //! module. `cargo test --release` runs it after the library's unit tests.
 
+mod availability;
 mod bad_input;
 mod cli;
 mod corrections;

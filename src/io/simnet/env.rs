@@ -1,9 +1,11 @@
 //! The network every node shares, as the harness sees it: the fault state it sets, the inbox
 //! listening at each address, and what a crash or a resume does to them.
 
-use super::gate::{ResumeOrder, TIMERS_FIRST_HOLD};
+use super::gate::TIMERS_FIRST_HOLD;
 use super::inbox::{Inbox, Letter};
-use super::state::{EnvState, Links, NoConnect};
+use super::state::{EnvState, Links};
+use crate::io::api::NoConnect;
+use crate::io::api::ResumeOrder;
 use madsim::task::NodeId;
 use madsim::time::TimeHandle;
 use std::collections::BTreeMap;

@@ -20,19 +20,6 @@ use std::sync::Mutex;
 use std::task::{Context, Poll, Waker};
 use std::time::Duration;
 
-/// The order in which a resumed process takes its overdue timers and queued mail.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum ResumeOrder {
-    /// madsim's seeded order (what a plain `resume` gives).
-    #[default]
-    Seeded,
-    /// Every overdue timer runs before any queued request or datagram is handled.
-    TimersFirst,
-    /// Every queued request and datagram is handled before the overdue timers that pass
-    /// through the gate run.
-    RequestsFirst,
-}
-
 /// How long a `TimersFirst` inbox holds its mail: madsim's shortest timer. madsim only moves
 /// virtual time past a timer once its ready queue is empty, or after a task run (each run adds
 /// 50–100 ns), so every task that is ready at the resume runs before the mail is taken unless

@@ -39,8 +39,9 @@ mod state;
 mod tests;
 mod timer;
 
+pub use crate::io::api::{NoConnect, ResumeOrder};
 pub use call::Call;
 pub use endpoint::{Endpoint, GatedSleep};
 pub use env::NetEnv;
-pub use gate::{ResumeOrder, TIMERS_FIRST_HOLD};
-pub use state::{EnvState, NoConnect};
+pub use gate::TIMERS_FIRST_HOLD;
+pub use state::EnvState;

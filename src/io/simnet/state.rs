@@ -2,7 +2,7 @@
 //! connection opens, how long a message takes, whether it lands. Pure data under one lock;
 //! the harness writes it through [`super::NetEnv`], the wire reads it.
 
-use crate::io::api::ProbeResult;
+use crate::io::api::{NoConnect, ProbeResult};
 use madsim::rand::Rng;
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::{IpAddr, SocketAddr};
@@ -30,16 +30,6 @@ pub(crate) const RESET_AFTER: Duration = STACK;
 /// blocks a call without read timeout "until TCP gives up, about 15 min"). Only calls without a
 /// read timeout ever wait this long.
 pub(crate) const TCP_GIVE_UP: Duration = Duration::from_millis(924_600);
-
-/// How connections opened one way between two nodes fail (fault `no_connect`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum NoConnect {
-    /// The SYN is dropped: the connect times out (a firewall's DROP, a half-broken route).
-    #[default]
-    Timeout,
-    /// The SYN is answered with a RST: refused at once (a firewall's REJECT).
-    Refused,
-}
 
 #[derive(Debug, Clone)]
 pub struct EnvState {

@@ -293,7 +293,7 @@ impl Canvas<'_> {
 
     pub(super) fn client_lane(&mut self, y: &mut f64, li: usize) -> (f64, f64) {
         let lane = &self.m.lanes[li];
-        let views = lane.views.len();
+        let views = lane.views.len() + lane.traffic.len();
         let h = 6.0 + views as f64 * ROW_H + 14.0;
         let y0 = *y;
         self.lane_bg(y0, h, li);
@@ -314,12 +314,58 @@ impl Canvas<'_> {
                 }
             }
         }
+        for (v, (svc, buckets)) in lane.traffic.iter().enumerate() {
+            let vy = y0 + 4.0 + (lane.views.len() + v) as f64 * ROW_H;
+            let label = format!("{} calls", fit(short_svc(svc), 80.0, 9.0));
+            self.text(GUT - 6.0, vy + 7.5, "rlabel", &label);
+            self.traffic_band(vy, buckets);
+        }
         let my = y0 + 6.0 + views as f64 * ROW_H;
         let row_y = move |r: MarkRow| (r == MarkRow::Client).then_some((my, 8.0));
         self.marks(lane, &row_y);
         self.span_labels(y0 + h - 2.0, lane);
         *y += h;
         (y0, h)
+    }
+
+    /// A consumer's calls, one segment per second (issue 13): pale while calls succeed, red
+    /// with the share of failed calls as its opacity; equal neighbours are merged.
+    fn traffic_band(&mut self, y: f64, buckets: &[(u32, u32)]) {
+        const PER: usize = 10; // 100 ms buckets per segment
+        let mut segs: Vec<(u64, u64, u32, u32)> = vec![];
+        for (i, chunk) in buckets.chunks(PER).enumerate() {
+            let (calls, failed) = chunk.iter().fold((0, 0), |(c, f), (a, b)| (c + a, f + b));
+            let (t0, t1) = (i as u64 * 1_000_000, (i as u64 + 1) * 1_000_000);
+            let tenth = |c: u32, f: u32| if c == 0 { 0 } else { (f * 10).div_ceil(c) };
+            match segs.last_mut() {
+                Some(s) if s.1 == t0 && tenth(s.2, s.3) == tenth(calls, failed) && calls > 0 => {
+                    s.1 = t1;
+                    s.2 += calls;
+                    s.3 += failed;
+                }
+                _ if calls > 0 => segs.push((t0, t1, calls, failed)),
+                _ => {}
+            }
+        }
+        for (a, b, calls, failed) in segs {
+            let b = b.min(self.m.end_us);
+            let (x0, x1) = (self.x(a), self.x(b));
+            let title = format!(
+                "{failed} of {calls} calls failed from {} to {}",
+                secs(a),
+                secs(b)
+            );
+            let attrs = if failed == 0 {
+                "class=\"calls\"".to_owned()
+            } else {
+                let share = failed as f64 / calls as f64;
+                format!(
+                    "class=\"failing\" fill-opacity=\"{:.2}\"",
+                    0.2 + 0.8 * share
+                )
+            };
+            self.rect(x0, y, (x1 - x0).max(0.5), 7.0, &attrs, &title);
+        }
     }
 
     pub(super) fn lane_bg(&mut self, y0: f64, h: f64, li: usize) {

@@ -138,6 +138,8 @@ pub(crate) struct Lane {
     /// Per instance row: state changes (time, state code, tooltip).
     pub health: Vec<Vec<(u64, u8, String)>>,
     pub views: Vec<View>,
+    /// A consumer's calls per service: (calls, failed) per 100 ms (issue 13).
+    pub traffic: Vec<(String, Vec<(u32, u32)>)>,
     pub marks: Vec<Mark>,
 }
 

@@ -450,7 +450,15 @@ impl<'a> Model<'a> {
         for e in &o.events {
             b.event(e);
         }
-        b.finish(rows, hidden_services)
+        let mut m = b.finish(rows, hidden_services);
+        // A consumer's failed-call rate, on its own lane (not on a grouped one).
+        for f in &o.availability {
+            let lane = m.lanes.iter_mut().skip(m.servers);
+            if let Some(l) = lane.filter(|l| !l.grouped).find(|l| l.name == f.client) {
+                l.traffic.push((f.service.clone(), f.buckets.clone()));
+            }
+        }
+        m
     }
 }
 

@@ -326,7 +326,7 @@ const STYLE: &str = "text{font-family:Helvetica,Arial,sans-serif}\
 .glabel{font-size:11px;fill:#566573;font-style:italic}.lname{font-size:13px;font-weight:bold;fill:#17202a}\
 .cname{font-size:11px;font-weight:bold;fill:#34495e}.addr{font-size:9px;fill:#808b96}\
 .rlabel{font-size:9px;fill:#808b96;text-anchor:end}.note{font-size:10px;fill:#808b96}.rowline{stroke:#e5e8e8;stroke-width:1}\
-.healthy{fill:#27ae60}.unhealthy{fill:#e67e22}.view{fill:#aed6f1}.empty{fill:#fadbd8;stroke:#e74c3c;stroke-width:.5}\
+.healthy{fill:#27ae60}.unhealthy{fill:#e67e22}.view{fill:#aed6f1}.calls{fill:#d5f5e3}.failing{fill:#c0392b}.empty{fill:#fadbd8;stroke:#e74c3c;stroke-width:.5}\
 .count{font-size:7px;fill:#1b4f72}.leader{fill:#f4d03f;stroke:#b7950b;stroke-width:.6}\
 .candidate{fill:#f0b27a}.rolelabel{font-size:8px;font-weight:bold;fill:#7d6608}\
 .down{fill-opacity:.9}.shlabel{font-size:10px;font-weight:bold;paint-order:stroke;stroke:#fff;stroke-width:3px}\

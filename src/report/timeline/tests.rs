@@ -193,6 +193,7 @@ fn a_big_run_groups_clients_draws_services_and_stays_small() {
         instances: 40,
         subscribers: 5,
         services: 4,
+        traffic: 0.0,
     };
     let sc = crate::scenario::bench_scenario(shape, std::time::Duration::from_secs(600), 1);
     let o = crate::sim::run(&sc, 1).0;

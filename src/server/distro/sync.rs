@@ -74,11 +74,19 @@ impl Server {
             return Response::error(400, "receive empty data");
         }
         for (key, instances) in data {
-            if keys::is_ephemeral_key(&key) {
+            if keys::is_ephemeral_key(&key) && !self.ignores_as_owner(&key) {
                 self.apply_remote(&key, instances, Via::Distro);
             }
         }
         Response::ok()
+    }
+
+    /// What-if `whatif_distro_owner_check` (issue 13): a server ignores synced data for a key
+    /// it owns, so a stale list from a split or late peer cannot overwrite the owner's (§6:
+    /// 1.4.1 has no such check, §16.1).
+    fn ignores_as_owner(&self, key: &str) -> bool {
+        self.ctx.cfg.whatif_distro_owner_check
+            && keys::service_of_key(key).is_some_and(|(_, g)| self.mapper.responsible(&g))
     }
 
     /// Stores a datum received from a peer and applies it (`onPut` + `Service.onChange`),

@@ -93,6 +93,9 @@ impl Server {
             let mut r = self.raft.lock().unwrap();
             let mut me = Peer::new(r.local);
             me.term = loaded.term;
+            if self.ctx.cfg.whatif_raft_persist_votes {
+                me.vote_for = loaded.vote;
+            }
             if r.standalone {
                 // A standalone server is its own leader from boot.
                 me.state = Role::Leader;
@@ -160,6 +163,9 @@ impl Server {
             me.term += 1;
             me.vote_for = Some(local);
             me.state = Role::Candidate;
+            if self.ctx.cfg.whatif_raft_persist_votes {
+                store::write_vote(&self.ctx.disk, me.term, me.vote_for);
+            }
             self.emit_role(&r);
             r.me().clone()
         };
@@ -223,6 +229,10 @@ impl Server {
         }
         let before = r.me().state;
         let (me, voted) = receive_vote(r.me(), &remote);
+        let changed = (me.term, me.vote_for) != (r.me().term, r.me().vote_for);
+        if changed && self.ctx.cfg.whatif_raft_persist_votes {
+            store::write_vote(&self.ctx.disk, me.term, me.vote_for);
+        }
         *r.me_mut() = me.clone();
         if voted {
             r.leader_due = self.leader_due_reset();

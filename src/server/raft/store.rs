@@ -19,11 +19,15 @@ const STOPPED_WORK: &str = "old raft protocol already stop work";
 /// What every `/raft/*` handler throws after the switch (jraft spec §J2.3), answered 500.
 pub(crate) const STOPPED: &str = "old raft protocol already stop";
 const DATA_DIR: &str = "raft/data/";
+/// What-if `whatif_raft_persist_votes` (issue 13): the vote of the persisted term.
+const VOTE_FILE: &str = "raft/vote";
 
 /// What the disk holds at boot.
 pub struct Loaded {
     pub term: u64,
     pub datums: Vec<RaftDatum>,
+    /// The vote cast in `term`, written only under `whatif_raft_persist_votes`.
+    pub vote: Option<std::net::SocketAddr>,
 }
 
 /// RaftStore.load: the term and every datum with its timestamp (§9 "Datums are stored one
@@ -38,7 +42,17 @@ pub fn load(disk: &Disk) -> Loaded {
         .into_iter()
         .filter_map(|f| disk.read(&f).and_then(|s| serde_json::from_str(&s).ok()))
         .collect();
-    Loaded { term, datums }
+    let vote = disk.read(VOTE_FILE).and_then(|v| v.trim().parse().ok());
+    Loaded { term, datums, vote }
+}
+
+/// What-if `whatif_raft_persist_votes` (issue 13; §9, §16.4): the term and the vote cast in
+/// it, written before the vote is answered, as Raft requires (1.4.1 writes the term only with
+/// data and never the vote, so a restarted node can vote again, or stand again, in a term it
+/// already voted in: two leaders per term).
+pub fn write_vote(disk: &Disk, term: u64, vote: Option<std::net::SocketAddr>) {
+    disk.write(META_FILE, term.to_string());
+    disk.write(VOTE_FILE, vote.map(|v| v.to_string()).unwrap_or_default());
 }
 
 pub fn write_term(disk: &Disk, term: u64) {
