@@ -131,6 +131,21 @@ const PINNED: &[(&str, &str, &str)] = &[
         "false",
         "§13 push-empty protection (off in 1.4.1)",
     ),
+    (
+        "whatif_beat_handover",
+        "false",
+        "what-if, off: Nacos 1.4.1 as it is (§8, §16.2)",
+    ),
+    (
+        "whatif_distro_owner_check",
+        "false",
+        "what-if, off: Nacos 1.4.1 as it is (§6, §16.1)",
+    ),
+    (
+        "whatif_raft_persist_votes",
+        "false",
+        "what-if, off: Nacos 1.4.1 as it is (§9, §16.4)",
+    ),
 ];
 
 #[test]

@@ -76,7 +76,7 @@ fn a_failing_sweep_names_the_check_and_the_repro() {
     assert_eq!(code, 1, "{out}");
     assert!(out.contains("0 passed, 2 failed"), "{out}");
     assert!(
-        out.contains("FAIL instance.registered within [0ms, 5s]: never seen"),
+        out.contains("FAIL instance.registered within [0s, 5s]: never seen"),
         "{out}"
     );
     assert!(
@@ -209,7 +209,7 @@ fn the_summary_groups_failures_by_check_with_the_first_three_seeds() {
         "{out}"
     );
     assert!(
-        out.contains("\n  5 seeds  instance.registered within [0ms, 5s]\n    seed 10: FAIL"),
+        out.contains("\n  5 seeds  instance.registered within [0s, 5s]\n    seed 10: FAIL"),
         "{out}"
     );
     let listed: Vec<&str> = out.lines().filter(|l| l.starts_with("    seed ")).collect();

@@ -413,7 +413,7 @@ fn shrinking_an_unknown_check_names_the_failing_ones_on_one_line() {
     std::fs::write(&f, FAILING).unwrap();
     let e = refused(
         &["shrink", f.to_str().unwrap(), "--check", "nope"],
-        "--check \"nope\" is not a failing check of seed 1; the failing checks are `instance.registered within [0ms, 5s]`",
+        "--check \"nope\" is not a failing check of seed 1; the failing checks are `instance.registered within [0s, 5s]`",
     );
     assert_eq!(e.lines().count(), 1, "{e}");
 }
