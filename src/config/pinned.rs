@@ -54,21 +54,6 @@ const PINNED: &[(&str, &str, &str)] = &[
     ),
     ("raft_fetch_batch", "50", "§3, §9 beat-fetch batch size"),
     ("raft_fetch_pause", "200ms", "§3, §9 sleep after each fetch"),
-    (
-        "whatif_beat_handover",
-        "false",
-        "what-if, off: Nacos 1.4.1 as it is (§8, §16.2)",
-    ),
-    (
-        "whatif_distro_owner_check",
-        "false",
-        "what-if, off: Nacos 1.4.1 as it is (§6, §16.1)",
-    ),
-    (
-        "whatif_raft_persist_votes",
-        "false",
-        "what-if, off: Nacos 1.4.1 as it is (§9, §16.4)",
-    ),
     ("health_check_enabled", "true", "§3 healthCheckEnabled"),
     ("expire_instance", "true", "§3 expireInstance"),
     ("push_enabled", "true", "§3 pushEnabled"),
@@ -177,6 +162,21 @@ const PINNED: &[(&str, &str, &str)] = &[
         "client_push_empty_protection",
         "false",
         "§13 push-empty protection (off in 1.4.1)",
+    ),
+    (
+        "whatif_beat_handover",
+        "false",
+        "what-if, off: Nacos 1.4.1 as it is (§8, §16.2)",
+    ),
+    (
+        "whatif_distro_owner_check",
+        "false",
+        "what-if, off: Nacos 1.4.1 as it is (§6, §16.1)",
+    ),
+    (
+        "whatif_raft_persist_votes",
+        "false",
+        "what-if, off: Nacos 1.4.1 as it is (§9, §16.4)",
     ),
 ];
 

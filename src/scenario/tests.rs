@@ -594,7 +594,7 @@ fn unknown_top_level_keys() {
         "name = \"x\"\nwhatever = 1\n",
         2,
         1,
-        &["unknown key `whatever` in the top level: expected one of name, about, seed, duration, quiet, pass_rate, cluster, config, client, step, expect, chaos"],
+        &["unknown key `whatever` in the top level: expected one of name, about, seed, duration, quiet, pass_rate, cluster, config, client, step, expect"],
     );
     check(
         "name = \"x\"\nheartbeat_timeout = \"1s\"\n",
