@@ -159,7 +159,9 @@ impl Cluster {
                 disk,
                 cfg,
             };
-            let server = Server::start(ctx, members, VERSION.to_string());
+            // A lone server runs standalone, a cluster in cluster mode (spec §9).
+            let standalone = members.len() <= 1;
+            let server = Server::start(ctx, members, standalone, VERSION.to_string());
             net.set_extra(extra::answers(server.clone()));
             Ok::<_, std::io::Error>(server)
         })?;

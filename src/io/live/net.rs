@@ -130,20 +130,29 @@ impl Net {
         super::http_out::call(self.inner.clone(), dst, req, timeouts)
     }
 
-    /// A TCP health probe of an instance (spec §8): a real connect on loopback (500 ms, refused
-    /// = down); an address outside loopback is never touched and counts as up.
-    pub async fn probe_tcp(&self, ip: &str, port: u16) -> bool {
+    /// A TCP health probe of an instance (spec §8): a real connect on loopback with the probe's
+    /// connect timeout; a refusal is `Refused`, the timeout or another error `TimedOut` (a
+    /// counted failure, as Nacos counts every failure but a refused connect). An address
+    /// outside loopback is never touched and counts as up.
+    pub async fn probe_tcp(
+        &self,
+        ip: &str,
+        port: u16,
+        timeout: Duration,
+    ) -> crate::io::ProbeResult {
+        use crate::io::ProbeResult;
         let Ok(ip) = ip.parse::<std::net::IpAddr>() else {
-            return true;
+            return ProbeResult::Connected;
         };
         if !ip.is_loopback() {
-            return true;
+            return ProbeResult::Connected;
         }
         let c = tokio::net::TcpStream::connect(SocketAddr::new(ip, port));
-        matches!(
-            tokio::time::timeout(Duration::from_millis(500), c).await,
-            Ok(Ok(_))
-        )
+        match tokio::time::timeout(timeout, c).await {
+            Ok(Ok(_)) => ProbeResult::Connected,
+            Ok(Err(e)) if e.kind() == std::io::ErrorKind::ConnectionRefused => ProbeResult::Refused,
+            _ => ProbeResult::TimedOut,
+        }
     }
 
     /// Sends one UDP push packet (spec §10); dropped when `dst` is not on loopback.
