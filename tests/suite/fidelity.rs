@@ -4,15 +4,15 @@
 use nacos_sim::scenario;
 use nacos_sim::trace::{Ev, Event, NodeState};
 
+/// The events of a run of `src` on its own seed.
 fn run(src: &str) -> Vec<Event> {
-    let sc = scenario::parse(src, "<fidelity>").unwrap_or_else(|e| panic!("{e}"));
-    let (outcome, _) = nacos_sim::sim::run(&sc, sc.seed);
-    assert!(outcome.panic.is_none(), "{:?}", outcome.panic);
-    outcome.events
+    run_seed(src, None)
 }
 
-fn run_seed(src: &str, seed: u64) -> Vec<Event> {
+/// The events of a run of `src` on `seed` (`None`: the scenario's own).
+fn run_seed(src: &str, seed: impl Into<Option<u64>>) -> Vec<Event> {
     let sc = scenario::parse(src, "<fidelity>").unwrap_or_else(|e| panic!("{e}"));
+    let seed = seed.into().unwrap_or(sc.seed);
     let (outcome, _) = nacos_sim::sim::run(&sc, seed);
     assert!(outcome.panic.is_none(), "{:?}", outcome.panic);
     outcome.events

@@ -7,12 +7,7 @@ use nacos_sim::sweep::{parse_seeds, run_seeds, SeedList};
 
 #[test]
 fn every_scenario_holds_on_its_declared_share_of_seeds() {
-    let mut files: Vec<_> = std::fs::read_dir("scenarios")
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|x| x == "toml"))
-        .collect();
-    files.sort();
+    let files = crate::scenarios::scenario_files();
     let seeds = SeedList::new(parse_seeds("0..100").unwrap(), (1, 1)).unwrap();
     let jobs = std::thread::available_parallelism().map_or(2, |n| n.get());
     let mut below = vec![];

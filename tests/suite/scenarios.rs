@@ -4,7 +4,7 @@
 use nacos_sim::scenario;
 use std::path::PathBuf;
 
-fn scenario_files() -> Vec<PathBuf> {
+pub(crate) fn scenario_files() -> Vec<PathBuf> {
     let mut v: Vec<PathBuf> = std::fs::read_dir("scenarios")
         .expect("scenarios/ exists")
         .map(|e| e.unwrap().path())
