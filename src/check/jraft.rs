@@ -66,29 +66,11 @@ pub fn any_write(events: &[Event]) -> bool {
 
 /// Two `jraft.leader` events with the same term (§J13.5: must never happen, §J5.6).
 pub fn two_leaders(events: &[Event]) -> Vec<Finding> {
-    let mut by_term: BTreeMap<u64, (BTreeSet<&str>, Vec<Point>)> = BTreeMap::new();
-    for e in events {
-        if let Ev::JraftLeader { term, .. } = e.ev {
-            let entry = by_term.entry(term).or_default();
-            entry.0.insert(e.node.as_str());
-            entry.1.push(Point {
-                t_us: e.t_us,
-                node: e.node.clone(),
-            });
-        }
-    }
-    by_term
-        .into_iter()
-        .filter(|(_, (n, _))| n.len() > 1)
-        .map(|(t, (n, points))| Finding {
-            anomaly: Anomaly::TwoLeaders,
-            text: format!(
-                "JRaft term {t}: {}",
-                n.into_iter().collect::<Vec<_>>().join(" and ")
-            ),
-            points,
-        })
-        .collect()
+    let leaders = events.iter().filter_map(|e| match e.ev {
+        Ev::JraftLeader { term, .. } => Some((term, e)),
+        _ => None,
+    });
+    super::leaders::leaders_sharing_a_term(leaders, "JRaft term")
 }
 
 /// A write JRaft definitely rejected whose value a server holds at the end (§J13.5).

@@ -12,6 +12,7 @@ pub mod convergence;
 pub mod coverage;
 mod expect;
 pub mod jraft;
+mod leaders;
 pub mod raft;
 mod samples;
 mod text;

@@ -21,29 +21,11 @@ pub struct StoreView {
 /// `anomaly.two_leaders`: two nodes made themselves leader in the same term. The finding
 /// rests on every `raft.leader` event of that term.
 pub fn two_leaders(events: &[Event]) -> Vec<Finding> {
-    let mut by_term: BTreeMap<u64, (BTreeSet<&str>, Vec<Point>)> = BTreeMap::new();
-    for e in events {
-        if let Ev::RaftLeader { term, .. } = e.ev {
-            let entry = by_term.entry(term).or_default();
-            entry.0.insert(e.node.as_str());
-            entry.1.push(Point {
-                t_us: e.t_us,
-                node: e.node.clone(),
-            });
-        }
-    }
-    by_term
-        .into_iter()
-        .filter(|(_, (n, _))| n.len() > 1)
-        .map(|(t, (n, points))| Finding {
-            anomaly: Anomaly::TwoLeaders,
-            text: format!(
-                "term {t}: {}",
-                n.into_iter().collect::<Vec<_>>().join(" and ")
-            ),
-            points,
-        })
-        .collect()
+    let leaders = events.iter().filter_map(|e| match e.ev {
+        Ev::RaftLeader { term, .. } => Some((term, e)),
+        _ => None,
+    });
+    super::leaders::leaders_sharing_a_term(leaders, "term")
 }
 
 struct Publish<'a> {
