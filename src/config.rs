@@ -340,6 +340,10 @@ nacos_config! {
     /// What-if: ownership check on receive. A server ignores Distro sync data for keys it
     /// owns (flaw §6, §16.1: no ownership check, the last arrival wins even at the owner).
     whatif_distro_owner_check: Bool = false, "§6, §16.1 (what-if)";
+    /// What-if: versioned Distro data. A local write of an ephemeral key stores the held
+    /// datum timestamp + 1 instead of 1, and a receiver ignores data older than what it holds
+    /// (flaw §6, §16: every timestamp is 1, so the last arrival wins, even a stale one).
+    whatif_distro_versions: Bool = false, "§6, §16 (what-if)";
     /// What-if: persisted legacy-Raft votes. The term and the vote cast in it are written
     /// before a vote is answered, and reloaded at boot (flaw §9, §16.4: only the term is
     /// stored, only with data, so a restarted node votes or stands again in an old term).

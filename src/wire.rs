@@ -113,8 +113,8 @@ pub enum Api {
     ClusterReport {
         version: String,
     },
-    /// `PUT /distro/datum` (§6): key → instance list (every datum has timestamp 1).
-    DistroDatum(BTreeMap<String, Vec<Instance>>),
+    /// `PUT /distro/datum` (§6): key → datum (every datum has timestamp 1 in 1.4.1).
+    DistroDatum(BTreeMap<String, Datum>),
     /// `PUT /distro/checksum?source=` (§6): key → `Instances.getChecksum()`.
     DistroChecksum {
         source: SocketAddr,
@@ -320,8 +320,8 @@ pub enum Body {
         count: usize,
         doms: Vec<String>,
     },
-    /// Distro datums: key → instance list.
-    Datums(BTreeMap<String, Vec<Instance>>),
+    /// Distro datums: key → datum.
+    Datums(BTreeMap<String, Datum>),
     /// `{"ips":["ip:port_true", ...]}` (§7).
     Statuses(Vec<String>),
     /// A Raft peer (vote and beat replies, `/raft/peer`).
@@ -378,6 +378,16 @@ pub enum RaftValue {
         protect_threshold: f32,
         metadata: BTreeMap<String, String>,
     },
+}
+
+/// A Distro datum of an ephemeral instance-list key (`Datum<Instances>`, §1, §6); its key is
+/// the key of the map that carries it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Datum {
+    pub value: Vec<Instance>,
+    /// 1 on every datum in 1.4.1 (§6); the per-key revision under the what-if
+    /// `whatif_distro_versions` (`model::revision`).
+    pub timestamp: u64,
 }
 
 /// A Raft datum `{key, value, timestamp}` (§1).

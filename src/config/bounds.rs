@@ -167,6 +167,7 @@ pub fn bound(key: &str) -> Option<(Bound, &'static str)> {
         | "client_push_empty_protection"
         | "whatif_beat_handover"
         | "whatif_distro_owner_check"
+        | "whatif_distro_versions"
         | "whatif_raft_persist_votes"
         | "empty_service_clean" => (Bound::Any, "a switch"),
         _ => return None,

@@ -174,6 +174,11 @@ const PINNED: &[(&str, &str, &str)] = &[
         "what-if, off: Nacos 1.4.1 as it is (§6, §16.1)",
     ),
     (
+        "whatif_distro_versions",
+        "false",
+        "what-if, off: Nacos 1.4.1 as it is (§6: every datum has timestamp 1, §16)",
+    ),
+    (
         "whatif_raft_persist_votes",
         "false",
         "what-if, off: Nacos 1.4.1 as it is (§9, §16.4)",

@@ -11,6 +11,7 @@ pub mod javafmt;
 pub mod javahash;
 pub mod keys;
 pub mod raft;
+pub mod revision;
 pub mod service;
 pub mod version;
 pub mod view;

@@ -4,6 +4,7 @@
 use super::Server;
 use crate::model::ip_update::{update_ip_addresses, IpAction};
 use crate::model::keys::{self, ephemeral_key, persistent_key};
+use crate::model::revision::next_timestamp;
 use crate::model::service::UpdateDiff;
 use crate::model::{Instance, Service};
 use crate::trace::{Ev, HealthReason, Via};
@@ -21,7 +22,7 @@ pub struct NamingState {
     /// datum's instance objects are the very objects of the service's cluster sets, so the
     /// value is read from the service; a key removed here (Distro verify's toRemove, §6) leaves
     /// the instances in memory, as 1.4.1's no-op `Service.onDelete` does.
-    pub datums: BTreeMap<String, i64>,
+    pub datums: BTreeMap<String, u64>,
     /// Cached `Instances.getChecksum()` per datum key (Nacos recomputes it on every verify;
     /// the value is the same as long as the instances are), dropped on every change.
     sums: BTreeMap<String, String>,
@@ -243,7 +244,11 @@ impl Server {
                 .map(|s| s.instances(ephemeral))
                 .unwrap_or_default();
             let new = update_ip_addresses(st.datum(&key), &memory, action);
-            self.put_locked(&mut st, ns, grouped, &key, new, ephemeral)
+            // spec §6 onPut: timestamp 1 (what-if `whatif_distro_versions`: the next revision
+            // of the key; persistent keys are not Distro's and keep 1).
+            let versioned = ephemeral && self.ctx.cfg.whatif_distro_versions;
+            let ts = next_timestamp(st.datums.get(&key).copied(), versioned);
+            self.put_locked(&mut st, ns, grouped, &key, new, ephemeral, ts)
         };
         self.after_change(ns, grouped, &diff, cause);
         // spec §6 put step 3: sync the key to every other member after 1 s.
@@ -253,7 +258,9 @@ impl Server {
     }
 
     /// The consistency layer's put (Distro for ephemeral keys, §6): store a new datum with
-    /// timestamp 1 and apply it to the service (`Service.onChange`).
+    /// timestamp `ts` (1 in 1.4.1, `model::revision`) and apply it to the service
+    /// (`Service.onChange`).
+    #[allow(clippy::too_many_arguments)]
     pub(crate) fn put_locked(
         &self,
         st: &mut super::NamingState,
@@ -262,9 +269,9 @@ impl Server {
         key: &str,
         instances: Vec<Instance>,
         ephemeral: bool,
+        ts: u64,
     ) -> UpdateDiff {
-        // spec §6: every put stores a new datum with timestamp 1.
-        st.datums.insert(key.to_string(), 1);
+        st.datums.insert(key.to_string(), ts);
         st.sums.remove(key);
         let now = self.now();
         match st.services.get_mut(&(ns.to_string(), grouped.to_string())) {

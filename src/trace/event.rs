@@ -129,6 +129,9 @@ events! {
         removed: Option<usize>,
         result: Option<VerifyAbort>,
     },
+    /// What-if `whatif_distro_versions` only: a server ignored a datum of `service` that
+    /// arrived by `via` with timestamp `got`, below the `held` one (never in 1.4.1, §6).
+    DistroStale = "distro.stale" { service: String, via: Via, held: u64, got: u64 },
     /// The startup load got a snapshot from `source`, or found no member to answer (§6).
     DistroLoad = "distro.load" { source: OrDash<SocketAddr>, keys: usize, result: Option<Done> },
     /// A UDP push went out (attempt 1 is the first send, §10).

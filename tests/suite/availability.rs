@@ -182,6 +182,51 @@ fn the_owner_check_keeps_the_owner_from_taking_a_healed_servers_stale_list() {
 }
 
 #[test]
+fn versioned_distro_data_ignores_the_healed_servers_older_list_but_not_its_newer_one() {
+    let sc = load("heal-wipes-twice.toml");
+    let a = nacos_sim::sim::run(&sc, sc.seed).0;
+    let b = run_with(&sc, &[("whatif_distro_versions", "true")]);
+    assert!(a.passed, "{}", a.to_text(false));
+    for node in ["s2", "s3"] {
+        let name = format!("s1's blocked sync overwrites the newer list on {node}");
+        assert!(check(&a, &name).passed);
+        assert!(!check(&b, &name).passed, "{}", b.to_text(false));
+        // With versions the blocked sync's list (s1's delete) is older than the
+        // re-registration the receiver holds: ignored, and said so.
+        assert!(
+            b.events.iter().any(|e| e.kind() == "distro.stale"
+                && e.node == node
+                && e.field("via").as_deref() == Some("distro")),
+            "{}",
+            b.to_text(false)
+        );
+    }
+    // 1.4.1 never ignores data.
+    assert!(!a.events.iter().any(|e| e.kind() == "distro.stale"));
+    // Nobody drops the instance after the re-registration at the heal: the live instance is
+    // not wiped a second time.
+    let late_wipe = |o: &Outcome| {
+        o.events
+            .iter()
+            .any(|e| e.t_ms() >= 95_000 && e.kind() == "instance.deregistered" && e.node != "s1")
+    };
+    assert!(late_wipe(&a) && !late_wipe(&b));
+    // The first wipe is not versions' to stop (s1's delete is the newest write of the key):
+    // the instance is still dropped and registered again at the heal, and the consumer's
+    // outages go from two to one.
+    assert!(
+        check(
+            &b,
+            "the instance is dropped at the heal and registered again"
+        )
+        .passed
+    );
+    let (fa, fb) = (figures(&a, "consumer"), figures(&b, "consumer"));
+    assert_eq!((fa.outages, fb.outages), (2, 1), "{fa:?} {fb:?}");
+    assert!(fb.no_instance < fa.no_instance, "{fa:?} {fb:?}");
+}
+
+#[test]
 fn persisted_votes_prevent_the_restarted_nodes_second_leader_in_an_old_term() {
     let p =
         Path::new(env!("CARGO_MANIFEST_DIR")).join("regressions/chaos-distro-mixed-seed-9.toml");

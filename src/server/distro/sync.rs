@@ -3,11 +3,12 @@
 
 use super::batch::{worker_count, SyncTasks, Work};
 use crate::io::Timeouts;
-use crate::model::{keys, Instance};
+use crate::model::keys;
+use crate::model::revision::accepts;
 use crate::server::naming::Cause;
 use crate::server::Server;
 use crate::trace::{Done, Ev, Via};
-use crate::wire::{Api, Request, Response};
+use crate::wire::{Api, Datum, Request, Response};
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -66,16 +67,13 @@ impl Server {
     }
 
     /// `PUT /distro/datum` received (§6): no ownership and no version check; last arrival wins.
-    pub(crate) fn on_distro_datum(
-        self: &Arc<Self>,
-        data: BTreeMap<String, Vec<Instance>>,
-    ) -> Response {
+    pub(crate) fn on_distro_datum(self: &Arc<Self>, data: BTreeMap<String, Datum>) -> Response {
         if data.is_empty() {
             return Response::error(400, "receive empty data");
         }
-        for (key, instances) in data {
+        for (key, datum) in data {
             if keys::is_ephemeral_key(&key) && !self.ignores_as_owner(&key) {
-                self.apply_remote(&key, instances, Via::Distro);
+                self.apply_remote(&key, datum, Via::Distro);
             }
         }
         Response::ok()
@@ -90,11 +88,26 @@ impl Server {
     }
 
     /// Stores a datum received from a peer and applies it (`onPut` + `Service.onChange`),
-    /// creating the service if it is missing. Nothing is synced onward.
-    pub(crate) fn apply_remote(self: &Arc<Self>, key: &str, instances: Vec<Instance>, via: Via) {
+    /// creating the service if it is missing. Nothing is synced onward. The datum keeps the
+    /// timestamp it arrived with (1.4.1's `processData` stores the received `Datum` as it is).
+    /// What-if `whatif_distro_versions`: a datum older than the one held is ignored
+    /// (`model::revision::accepts`) and logged as `distro.stale`.
+    pub(crate) fn apply_remote(self: &Arc<Self>, key: &str, datum: Datum, via: Via) {
         let Some((ns, grouped)) = keys::service_of_key(key) else {
             return;
         };
+        let versioned = self.ctx.cfg.whatif_distro_versions && keys::is_ephemeral_key(key);
+        let held = self.state.lock().unwrap().datums.get(key).copied();
+        if !accepts(held, datum.timestamp, versioned) {
+            let ev = Ev::DistroStale {
+                service: grouped,
+                via,
+                held: held.unwrap_or_default(),
+                got: datum.timestamp,
+            };
+            crate::trace::emit(self.name(), ev);
+            return;
+        }
         self.ensure_service(&ns, &grouped);
         let diff = {
             let mut st = self.state.lock().unwrap();
@@ -103,18 +116,23 @@ impl Server {
                 &ns,
                 &grouped,
                 key,
-                instances,
+                datum.value,
                 keys::is_ephemeral_key(key),
+                datum.timestamp,
             )
         };
         self.after_change(&ns, &grouped, &diff, Cause::Replica(via));
     }
 
-    /// The current datums for `keys` (missing keys are skipped).
-    pub(crate) fn datums_of(&self, keys: &[String]) -> BTreeMap<String, Vec<Instance>> {
+    /// The current datums for `keys`, each with its timestamp (missing keys are skipped).
+    pub(crate) fn datums_of(&self, keys: &[String]) -> BTreeMap<String, Datum> {
         let st = self.state.lock().unwrap();
         keys.iter()
-            .filter_map(|k| st.datum(k).map(|v| (k.clone(), v)))
+            .filter_map(|k| {
+                let value = st.datum(k)?;
+                let timestamp = st.datums.get(k).copied()?;
+                Some((k.clone(), Datum { value, timestamp }))
+            })
             .collect()
     }
 }

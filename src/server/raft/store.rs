@@ -348,7 +348,10 @@ impl Server {
                 self.ensure_service(&ns, &grouped);
                 let diff = {
                     let mut st = self.state.lock().unwrap();
-                    self.put_locked(&mut st, &ns, &grouped, &d.key, list.clone(), false)
+                    // The naming DataStore's copy of a persistent key: timestamp 1, as every
+                    // local put (Distro's revisions are for ephemeral keys only).
+                    let (key, list) = (&d.key, list.clone());
+                    self.put_locked(&mut st, &ns, &grouped, key, list, false, 1)
                 };
                 self.after_change(&ns, &grouped, &diff, Cause::Replica(Via::Raft));
             }
