@@ -1,5 +1,6 @@
 //! The outcome of a run: text for people and snapshots, JSON for machines.
 
+mod abbrev;
 pub mod timeline;
 
 use crate::check::availability::Figures;
@@ -76,7 +77,7 @@ impl Outcome {
                 e.line()
             );
         }
-        self.finals_text(&mut s);
+        self.finals_text(&mut s, false);
         self.result_text(&mut s, with_hash);
         s
     }
@@ -96,16 +97,27 @@ impl Outcome {
             story.len(),
             self.events.len()
         );
-        for e in story {
-            let _ = writeln!(
-                s,
-                "  {:>7.1}s  {:<10} {}",
-                e.t_us as f64 / 1e6,
-                e.node,
-                e.line()
-            );
+        // A very long run of one kind of event on one node keeps its ends (abbrev.rs).
+        let keys: Vec<(&str, &str)> = story.iter().map(|e| (e.node.as_str(), e.kind())).collect();
+        for show in abbrev::shorten_runs(&keys, abbrev::RUN_LIMIT, abbrev::RUN_KEEP) {
+            match show {
+                abbrev::Show::Item(i) => {
+                    let e = story[i];
+                    let _ = writeln!(
+                        s,
+                        "  {:>7.1}s  {:<10} {}",
+                        e.t_us as f64 / 1e6,
+                        e.node,
+                        e.line()
+                    );
+                }
+                abbrev::Show::Elided { first, count } => {
+                    let (node, kind) = keys[first];
+                    let _ = writeln!(s, "  {:>8}  {node:<10} ({count} more {kind} events)", "...");
+                }
+            }
         }
-        self.finals_text(&mut s);
+        self.finals_text(&mut s, true);
         self.result_text(&mut s, false);
         s
     }
@@ -189,7 +201,9 @@ impl Outcome {
         }
     }
 
-    fn finals_text(&self, s: &mut String) {
+    /// The final views; `short` (a snapshot) lists only the first services of a node that has
+    /// a great many (abbrev.rs).
+    fn finals_text(&self, s: &mut String, short: bool) {
         let _ = writeln!(s, "\nfinal views:");
         for node in &self.node_order {
             match self.final_views.get(node) {
@@ -200,7 +214,12 @@ impl Outcome {
                     let _ = writeln!(s, "  {node}: (no services)");
                 }
                 Some(Some(services)) => {
-                    for (svc, hosts) in services {
+                    let shown = if short {
+                        abbrev::view_shown(services.len())
+                    } else {
+                        services.len()
+                    };
+                    for (svc, hosts) in services.iter().take(shown) {
                         let h: Vec<String> = hosts
                             .iter()
                             .map(|h| {
@@ -212,6 +231,10 @@ impl Outcome {
                             })
                             .collect();
                         let _ = writeln!(s, "  {node}: {svc} = [{}]", h.join(", "));
+                    }
+                    if shown < services.len() {
+                        let more = services.len() - shown;
+                        let _ = writeln!(s, "  {node}: ... and {more} more services");
                     }
                 }
                 None => {}

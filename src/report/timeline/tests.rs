@@ -291,10 +291,13 @@ fn no_label_runs_past_the_right_edge() {
                 .split("</text")
                 .next()
                 .unwrap();
+            // Every escape `canvas::esc` makes, so that the width is the text's.
             let body = body
-                .replace("&amp;", "&")
                 .replace("&lt;", "<")
-                .replace("&gt;", ">");
+                .replace("&gt;", ">")
+                .replace("&quot;", "\"")
+                .replace("&#39;", "'")
+                .replace("&amp;", "&");
             let end = x + super::canvas::text_w(&body, 9.0);
             if end > super::scale::W + 0.5 {
                 over.push(format!("{}: `{body}` ends at {end:.0}", path.display()));
