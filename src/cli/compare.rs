@@ -129,6 +129,9 @@ pub fn compare(a: Args) -> ExitCode {
                 .join(" ")
         );
     }
+    if flipped.len() > 5 {
+        println!("  ... and {} more (--format json lists every one)", flipped.len() - 5);
+    }
     println!("build: {}", build());
     ExitCode::SUCCESS
 }
