@@ -90,6 +90,10 @@ impl Server {
             datums: Default::default(),
             standalone,
             stopped: false,
+            io_threads: (0..ctx.cfg.server_cores.max(1))
+                .map(|_| Default::default())
+                .collect(),
+            fetches: 0,
         };
         let mapper = distro::DistroMapper::new(ctx.addr, members.clone());
         let server = Arc::new(Server {

@@ -145,6 +145,9 @@ events! {
     RaftPublish = "raft.publish" { key: String, ts: u64, value: String, result: Done, acks: usize },
     /// A legacy Raft delete, or a follower dropping a key absent from the leader's beat (§9).
     RaftDelete = "raft.delete" { key: String, reason: Option<BeatAbsent> },
+    /// A legacy Raft follower asked the leader for a batch of the keys its beat named that the
+    /// follower lacks or holds older (`GET /raft/datum`, §9 receivedBeat step 4).
+    RaftFetch = "raft.fetch" { leader: SocketAddr, keys: usize },
     /// A server's ClusterVersionJudgement fired: persistent data moves to `to` (jraft spec
     /// §J1.5, at most once per process).
     ProtocolSwitched = "protocol.switched" { to: &'static str },
