@@ -20,6 +20,12 @@ use tokio::time::Instant;
 /// The naming group's name, as sofa-jraft's messages print it (§J4.1).
 pub(crate) const GROUP: &str = "naming_persistent_service";
 
+/// The JRaft address of member `id` of this server's group.
+fn peers_addr(server: &Server, id: Id) -> SocketAddr {
+    let g = server.jraft.lock().unwrap();
+    g.as_ref().map_or_else(|| server.ctx.addr, |n| n.peers[id])
+}
+
 /// The JRaft port of a server: its HTTP port − 1000 (`MemberUtil`, §J4.2).
 pub fn jraft_addr(http: SocketAddr) -> SocketAddr {
     SocketAddr::new(http.ip(), http.port().saturating_sub(1000))
@@ -288,6 +294,7 @@ impl Server {
                     let leader = jraft_addr(self.ctx.addr);
                     emit(self.name(), Ev::JraftLeader { leader, term });
                 }
+                Event::PreVote { term } => emit(self.name(), Ev::JraftPreVote { term }),
                 _ => {}
             }
         }
@@ -468,8 +475,13 @@ impl Server {
                 }
             };
             if let Some(l) = leader {
-                if let Some(node) = self.jraft.lock().unwrap().as_mut() {
-                    node.route_leader = Some(l);
+                let changed = match self.jraft.lock().unwrap().as_mut() {
+                    Some(node) => node.route_leader.replace(l) != Some(l),
+                    None => false,
+                };
+                if changed {
+                    let leader = peers_addr(self, l);
+                    emit(self.name(), Ev::JraftRoute { leader });
                 }
                 return;
             }

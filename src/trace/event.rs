@@ -154,6 +154,12 @@ events! {
     /// A JRaft node changed role (jraft spec §J5); `reason` says why a leader or candidate
     /// stepped down.
     JraftState = "jraft.state" { term: u64, role: Role, reason: Option<String> },
+    /// A JRaft node found no valid leader at its election timeout (or its vote timed out) and
+    /// started a pre-vote for `term` (jraft spec §J5.1).
+    JraftPreVote = "jraft.prevote" { term: u64 },
+    /// A route-table refresh changed the leader this server forwards writes to (jraft spec
+    /// §J6.3); `leader` is that member's JRaft address.
+    JraftRoute = "jraft.route" { leader: SocketAddr },
     /// A JRaft node became leader of `term` (jraft spec §J5.4); `leader` is its JRaft address.
     JraftLeader = "jraft.leader" { leader: SocketAddr, term: u64 },
     /// A JRaft write issued by this server ended (jraft spec §J6): `value` fingerprints what it
