@@ -23,6 +23,8 @@ pub(super) const FAULTS: &[&str] = &[
     "delay",
     "block_port",
     "unblock_port",
+    "stall_disk",
+    "unstall_disk",
     "loss",
     "latency",
     "port_down",
@@ -171,6 +173,20 @@ pub(super) fn fault(ctx: &Ctx, f: &Field) -> R<Fault> {
                 node,
                 port,
                 blocked,
+            }
+        }
+        "stall_disk" | "unstall_disk" => {
+            let n = any_node(f)?;
+            if !n.starts_with('@') && !ctx.servers.contains(&n) {
+                let what = &f.key.name;
+                return fail(
+                    f.at(),
+                    format!("`{what}`: `{n}` is a client; only a server's disk holds JRaft's log"),
+                );
+            }
+            Fault::DiskStall {
+                node: n,
+                stalled: f.key.name == "stall_disk",
             }
         }
         "loss" => {
@@ -475,6 +491,20 @@ mod tests {
             }
         );
         assert_eq!(
+            one("stall_disk = \"@followers\""),
+            Fault::DiskStall {
+                node: s("@followers"),
+                stalled: true
+            }
+        );
+        assert_eq!(
+            one("unstall_disk = \"s2\""),
+            Fault::DiskStall {
+                node: s("s2"),
+                stalled: false
+            }
+        );
+        assert_eq!(
             one("resume = \"s3\""),
             Fault::Resume(s("s3"), ResumeOrder::Seeded)
         );
@@ -501,6 +531,8 @@ mod tests {
             "delay = { from = \"s1\", to = \"s2\", extra = \"0s\" }",
             "block_port = { node = \"s3\", port = 7848 }",
             "unblock_port = { node = \"@leader\", port = 8848 }",
+            "stall_disk = \"s2\"",
+            "unstall_disk = \"@leader\"",
             "resume = \"s2\"",
             "resume = { node = \"s2\", order = \"timers-first\" }",
             "resume = { node = \"s2\", order = \"requests-first\" }",
@@ -556,6 +588,11 @@ mod tests {
             "block_port = { node = \"s3\", port = 7849 }",
             "7849",
             "`block_port.port`: a server listens on no port 7849: its ports are 8848",
+        );
+        bad(
+            "stall_disk = \"c\"",
+            "\"c\"",
+            "`stall_disk`: `c` is a client; only a server's disk holds JRaft's log",
         );
         bad(
             "unblock_port = { port = 7848 }",

@@ -365,6 +365,12 @@ impl Server {
     /// forwarded ReadIndex request is answered when its heartbeat round ends (§J7.1), so its
     /// handler waits for that answer.
     pub(crate) async fn on_jraft_rpc(self: Arc<Self>, from: usize, msg: Msg<JraftOp>) -> Response {
+        // §J8.1: a follower answers AppendEntries carrying entries once they are in its log on
+        // disk (sofa-jraft's FollowerStableClosure); heartbeats and probes carry none and are
+        // answered at once. A stalled disk holds the append, and its answer, until it resumes.
+        if matches!(&msg, Msg::Append(req) if !req.entries.is_empty()) {
+            self.ctx.disk.writable().await;
+        }
         let waiting = match msg {
             Msg::ReadIndex { read } => self.jraft.lock().unwrap().as_mut().map(|n| {
                 let (tx, rx) = oneshot::channel();

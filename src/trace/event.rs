@@ -218,6 +218,10 @@ events! {
     FaultBlockPort = "fault.block_port" { port: u16, target: Option<String> },
     /// Fault: the node's `port` accepts connections again.
     FaultUnblockPort = "fault.unblock_port" { port: u16, target: Option<String> },
+    /// Fault: the server's disk stops completing writes (its JRaft log appends wait).
+    FaultStallDisk = "fault.stall_disk" { target: Option<String> },
+    /// Fault: the server's disk completes writes again.
+    FaultUnstallDisk = "fault.unstall_disk" { target: Option<String> },
     /// Fault: every link fault is removed (cuts, `no_connect`, delays, blocked ports).
     FaultHeal = "fault.heal" {},
     /// Fault: every fault is undone.
