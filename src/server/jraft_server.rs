@@ -20,12 +20,6 @@ use tokio::time::Instant;
 /// The naming group's name, as sofa-jraft's messages print it (§J4.1).
 pub(crate) const GROUP: &str = "naming_persistent_service";
 
-/// The JRaft address of member `id` of this server's group.
-fn peers_addr(server: &Server, id: Id) -> SocketAddr {
-    let g = server.jraft.lock().unwrap();
-    g.as_ref().map_or_else(|| server.ctx.addr, |n| n.peers[id])
-}
-
 /// The JRaft port of a server: its HTTP port − 1000 (`MemberUtil`, §J4.2).
 pub fn jraft_addr(http: SocketAddr) -> SocketAddr {
     SocketAddr::new(http.ip(), http.port().saturating_sub(1000))
@@ -457,7 +451,7 @@ impl Server {
             let Some(node) = g.as_ref() else { return };
             (node.peers.clone(), node.me)
         };
-        for (i, addr) in peers.into_iter().enumerate() {
+        for (i, &addr) in peers.iter().enumerate() {
             let leader = if i == me {
                 self.jraft
                     .lock()
@@ -486,8 +480,7 @@ impl Server {
                     None => false,
                 };
                 if changed {
-                    let leader = peers_addr(self, l);
-                    emit(self.name(), Ev::JraftRoute { leader });
+                    emit(self.name(), Ev::JraftRoute { leader: peers[l] });
                 }
                 return;
             }
