@@ -298,8 +298,9 @@ fn without_node(sc: &Scenario, name: &str) -> Option<Scenario> {
                     | Fault::Pause(n)
                     | Fault::Resume(n, _)
                     | Fault::Isolate(n)
-                    | Fault::Panic(n) => n != name,
-                    Fault::BlockPort { node, .. } => node != name,
+                    | Fault::Panic(n)
+                    | Fault::JraftError(n) => n != name,
+                    Fault::BlockPort { node, .. } | Fault::DiskStall { node, .. } => node != name,
                     Fault::NoConnect { from, to, .. } | Fault::Delay { from, to, .. } => {
                         from != name && to != name
                     }

@@ -35,7 +35,10 @@ impl EndState {
     /// The reason the end state is not quiet enough to judge liveness, if it is not.
     fn not_quiet(&self) -> Option<String> {
         if !self.network_whole {
-            Some("a link fault, pause or datagram loss is still in force at the end".into())
+            Some(
+                "a link fault, pause, disk stall or datagram loss is still in force at the end"
+                    .into(),
+            )
         } else if self.since_last_fault < self.quiet {
             Some(format!(
                 "the last fault was {} before the end, less than the quiet period {}",

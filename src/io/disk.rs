@@ -7,11 +7,22 @@ use std::sync::{Arc, Mutex};
 
 /// Files by name. Cloning shares the same disk. A disk made with [`Disk::in_dir`] (live mode,
 /// issue 12) also writes every file through to a real directory; the simulation's never does.
+/// The simulation can stall it (fault `stall_disk`): the writes that wait for it (JRaft log
+/// appends) wait until the stall ends.
 #[derive(Clone, Default, Debug)]
 pub struct Disk(
     Arc<Mutex<BTreeMap<String, String>>>,
     Option<Arc<std::path::PathBuf>>,
+    Arc<Stall>,
 );
+
+/// Whether the disk is stalled, and the writes waiting for it. (A `Notify`, whose waiters wake
+/// in order, rather than a `watch` channel, which picks among its notifiers at random.)
+#[derive(Default, Debug)]
+pub struct Stall {
+    stalled: Mutex<bool>,
+    resumed: tokio::sync::Notify,
+}
 
 /// A file name as one flat file of the directory: anything but `[A-Za-z0-9._-]` as `%XX`.
 fn escape(name: &str) -> String {
@@ -57,7 +68,31 @@ impl Disk {
         Ok(Disk(
             Arc::new(Mutex::new(files)),
             Some(Arc::new(dir.to_path_buf())),
+            Default::default(),
         ))
+    }
+
+    /// Stalls the disk's writes, or ends the stall (fault `stall_disk` / `unstall_disk`).
+    pub fn set_stalled(&self, stalled: bool) {
+        *self.2.stalled.lock().unwrap() = stalled;
+        if !stalled {
+            self.2.resumed.notify_waiters();
+        }
+    }
+
+    pub fn stalled(&self) -> bool {
+        *self.2.stalled.lock().unwrap()
+    }
+
+    /// Waits until the disk completes writes again (at once when it is not stalled).
+    pub async fn writable(&self) {
+        loop {
+            let resumed = self.2.resumed.notified();
+            if !self.stalled() {
+                return;
+            }
+            resumed.await;
+        }
     }
 
     pub fn write(&self, file: &str, contents: impl Into<String>) {

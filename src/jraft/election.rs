@@ -32,6 +32,7 @@ impl<C: Clone + Debug + PartialEq> Core<C> {
         let (last_log_index, last_log_term) = (self.log.last_index(), self.log.last_term());
         self.prevote_granted.clear();
         let term = self.term + 1;
+        self.ready.events.push(Event::PreVote { term });
         for p in self.peers().collect::<Vec<_>>() {
             self.send(
                 p,

@@ -240,6 +240,10 @@ pub enum Event {
     LeaderStart { term: u64 },
     /// The node learned its leader: `onStartFollowing` (spec §J5.4, §J9.2).
     StartFollowing { leader: Id, term: u64 },
+    /// The node started a pre-vote for `term` (its own term + 1): its election timer found no
+    /// valid leader, or its vote timer ran out as a candidate (spec §J5.1, §J5.3; sofa-jraft
+    /// logs "Node <id> term <t> start preVote.").
+    PreVote { term: u64 },
     /// The node forgot its leader: `onStopFollowing`.
     StopFollowing {
         leader: Id,

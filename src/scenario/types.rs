@@ -333,6 +333,9 @@ pub enum Fault {
         port: u16,
         blocked: bool,
     },
+    /// The server's disk stops completing writes (`stalled`), or completes them again
+    /// (`heal_all` ends a stall too).
+    DiskStall { node: String, stalled: bool },
     /// The port of a service instance (`ip:port`) stops answering TCP health probes.
     PortDown(String),
     /// The port answers again.

@@ -94,6 +94,15 @@ pub fn fault_toml(f: &Fault) -> String {
             quoted(to),
             dur(*extra)
         ),
+        Fault::DiskStall { node, stalled } => format!(
+            "{} = {}",
+            if *stalled {
+                "stall_disk"
+            } else {
+                "unstall_disk"
+            },
+            quoted(node)
+        ),
         Fault::BlockPort {
             node,
             port,

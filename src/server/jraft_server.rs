@@ -51,6 +51,9 @@ pub struct JraftNode {
     next_id: u64,
     proposals: BTreeMap<u64, oneshot::Sender<Done>>,
     reads: BTreeMap<u64, oneshot::Sender<Done>>,
+    /// Reads forwarded by a peer (its id, its read number) whose answer goes back on the reply
+    /// of that peer's own ReadIndex RPC, as sofa-jraft answers on the request's connection.
+    remote_reads: BTreeMap<(Id, u64), oneshot::Sender<Msg<JraftOp>>>,
     /// Times for which a timer task is already sleeping.
     armed: BTreeSet<u64>,
     /// Key → the write (`JraftOp` id) its applied value came from, for the checkers.
@@ -144,6 +147,7 @@ impl Server {
             next_id: 0,
             proposals: BTreeMap::new(),
             reads: BTreeMap::new(),
+            remote_reads: BTreeMap::new(),
             armed: BTreeSet::new(),
             applied: BTreeMap::new(),
         });
@@ -213,6 +217,19 @@ impl Server {
         for (to, msg) in ready.messages {
             if Some(to) == peer && is_answer(&msg) {
                 answers.push(msg);
+            } else if let Msg::ReadIndexResp { read, .. } = msg {
+                // §J7.1: the leader answers a forwarded read on the follower's own RPC (bolt
+                // replies on the request's connection), never on a connection of its own. With
+                // no handler waiting (this process restarted since), the answer is lost.
+                let waiter = self
+                    .jraft
+                    .lock()
+                    .unwrap()
+                    .as_mut()
+                    .and_then(|n| n.remote_reads.remove(&(to, read)));
+                if let Some(w) = waiter {
+                    let _ = w.send(msg);
+                }
             } else {
                 self.jraft_send(to, msg);
             }
@@ -271,6 +288,7 @@ impl Server {
                     let leader = jraft_addr(self.ctx.addr);
                     emit(self.name(), Ev::JraftLeader { leader, term });
                 }
+                Event::PreVote { term } => emit(self.name(), Ev::JraftPreVote { term }),
                 _ => {}
             }
         }
@@ -337,11 +355,40 @@ impl Server {
         });
     }
 
-    /// A JRaft RPC from peer `from`: the core handles it; its answers go back on the reply.
-    pub(crate) fn on_jraft_rpc(self: &Arc<Self>, from: usize, msg: Msg<JraftOp>) -> Response {
-        match self.jraft_drive_answering(Some(from), |n, now| n.core.step(now, from, msg)) {
-            Some(((), answers)) => Response::with(Body::Jraft(answers)),
-            None => Response::error(500, "no JRaft group on this server"),
+    /// A JRaft RPC from peer `from`: the core handles it; its answers go back on the reply. A
+    /// forwarded ReadIndex request is answered when its heartbeat round ends (§J7.1), so its
+    /// handler waits for that answer.
+    pub(crate) async fn on_jraft_rpc(self: Arc<Self>, from: usize, msg: Msg<JraftOp>) -> Response {
+        // §J8.1: a follower answers AppendEntries carrying entries once they are in its log on
+        // disk (sofa-jraft's FollowerStableClosure); heartbeats and probes carry none and are
+        // answered at once. A stalled disk holds the append, and its answer, until it resumes.
+        if matches!(&msg, Msg::Append(req) if !req.entries.is_empty()) {
+            self.ctx.disk.writable().await;
+        }
+        let waiting = match msg {
+            Msg::ReadIndex { read } => self.jraft.lock().unwrap().as_mut().map(|n| {
+                let (tx, rx) = oneshot::channel();
+                n.remote_reads.insert((from, read), tx);
+                (read, rx)
+            }),
+            _ => None,
+        };
+        let Some(((), answers)) =
+            self.jraft_drive_answering(Some(from), |n, now| n.core.step(now, from, msg))
+        else {
+            return Response::error(500, "no JRaft group on this server");
+        };
+        match waiting {
+            Some((_, rx)) if answers.is_empty() => {
+                Response::with(Body::Jraft(rx.await.map(|m| vec![m]).unwrap_or_default()))
+            }
+            Some((read, _)) => {
+                if let Some(n) = self.jraft.lock().unwrap().as_mut() {
+                    n.remote_reads.remove(&(from, read));
+                }
+                Response::with(Body::Jraft(answers))
+            }
+            None => Response::with(Body::Jraft(answers)),
         }
     }
 
@@ -404,7 +451,7 @@ impl Server {
             let Some(node) = g.as_ref() else { return };
             (node.peers.clone(), node.me)
         };
-        for (i, addr) in peers.into_iter().enumerate() {
+        for (i, &addr) in peers.iter().enumerate() {
             let leader = if i == me {
                 self.jraft
                     .lock()
@@ -428,8 +475,12 @@ impl Server {
                 }
             };
             if let Some(l) = leader {
-                if let Some(node) = self.jraft.lock().unwrap().as_mut() {
-                    node.route_leader = Some(l);
+                let changed = match self.jraft.lock().unwrap().as_mut() {
+                    Some(node) => node.route_leader.replace(l) != Some(l),
+                    None => false,
+                };
+                if changed {
+                    emit(self.name(), Ev::JraftRoute { leader: peers[l] });
                 }
                 return;
             }

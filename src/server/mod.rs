@@ -90,6 +90,10 @@ impl Server {
             datums: Default::default(),
             standalone,
             stopped: false,
+            io_threads: (0..ctx.cfg.server_cores.max(1))
+                .map(|_| Default::default())
+                .collect(),
+            fetches: 0,
         };
         let mapper = distro::DistroMapper::new(ctx.addr, members.clone());
         let server = Arc::new(Server {
@@ -262,7 +266,7 @@ impl Server {
                 service_name,
             } => Box::pin(self.delete_service(&namespace_id, &service_name)).await,
             Api::ClusterReport { version } => self.on_member_report(from, version),
-            Api::JraftRpc { from, msg } => self.on_jraft_rpc(from, msg),
+            Api::JraftRpc { from, msg } => Box::pin(self.on_jraft_rpc(from, msg)).await,
             Api::JraftWrite { op } => Box::pin(self.on_jraft_write(op)).await,
             Api::JraftGetLeader => self.on_jraft_get_leader(),
             Api::DistroDatum(data) => self.on_distro_datum(data),

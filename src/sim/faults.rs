@@ -223,6 +223,18 @@ impl World {
                     emit(&self.nodes[i].name, Ev::FaultClockSkew { offset_ms, drift });
                 }
             }
+            Fault::DiskStall { node, stalled } => {
+                let target = node.starts_with('@').then(|| node.clone());
+                for i in self.targets(node) {
+                    self.nodes[i].disk.set_stalled(*stalled);
+                    let target = target.clone();
+                    let ev = match stalled {
+                        true => Ev::FaultStallDisk { target },
+                        false => Ev::FaultUnstallDisk { target },
+                    };
+                    emit(&self.nodes[i].name, ev);
+                }
+            }
             Fault::HealAll => self.heal_all(),
             Fault::JraftError(n) => {
                 let target = n.starts_with('@').then(|| n.clone());
@@ -278,6 +290,10 @@ impl World {
             if !self.nodes[i].up {
                 self.restart(i);
                 emit(&self.nodes[i].name, Ev::FaultRestart { target: None });
+            }
+            if self.nodes[i].disk.stalled() {
+                self.nodes[i].disk.set_stalled(false);
+                emit(&self.nodes[i].name, Ev::FaultUnstallDisk { target: None });
             }
             if self.nodes[i].clock.is_skewed() {
                 self.nodes[i].clock.set_skew(0, 0.0);

@@ -124,11 +124,13 @@ pub fn registries(w: &World) -> Registries {
     out
 }
 
-/// No link fault (cut, `no_connect`, link delay, blocked port), pause or datagram loss is in
-/// force.
+/// No link fault (cut, `no_connect`, link delay, blocked port), pause, disk stall or datagram
+/// loss is in force.
 pub fn network_whole(w: &World) -> bool {
     let env = w.env.state();
-    !env.has_link_faults() && !w.nodes.iter().any(|n| n.paused) && env.datagram_loss == 0.0
+    !env.has_link_faults()
+        && !w.nodes.iter().any(|n| n.paused || n.disk.stalled())
+        && env.datagram_loss == 0.0
 }
 
 /// The end of the run as the always-on checkers see it.

@@ -71,6 +71,8 @@ pub struct NodeInfo {
     pub paused: bool,
     pub slot: Proc,
     pub clock: Clock,
+    /// The node's disk, which outlives its processes (fault `stall_disk`).
+    pub disk: Disk,
 }
 
 pub struct World {
@@ -103,7 +105,14 @@ impl World {
             let addr = addrs[i];
             let slot = Slot::<Server>::default();
             let (clock, disk) = (Clock::default(), Disk::default());
-            let boot = boot_ctx(name, addr, env.clone(), clock.clone(), disk, cfg.clone());
+            let boot = boot_ctx(
+                name,
+                addr,
+                env.clone(),
+                clock.clone(),
+                disk.clone(),
+                cfg.clone(),
+            );
             // This server's cluster.conf (spec §4 step 1).
             let (members, s) = (sc.members_of(name), slot.clone());
             let version = sc.version_of(name).to_string();
@@ -131,6 +140,7 @@ impl World {
                 paused: false,
                 slot: Proc::Server(slot),
                 clock,
+                disk,
             });
         }
         for (i, c) in sc.clients.iter().enumerate() {
@@ -142,7 +152,14 @@ impl World {
                 .collect();
             let slot = Slot::<NamingClient>::default();
             let (clock, disk) = (Clock::default(), Disk::default());
-            let boot = boot_ctx(&c.name, addr, env.clone(), clock.clone(), disk, cfg.clone());
+            let boot = boot_ctx(
+                &c.name,
+                addr,
+                env.clone(),
+                clock.clone(),
+                disk.clone(),
+                cfg.clone(),
+            );
             let s = slot.clone();
             let id = handle
                 .create_node()
@@ -166,6 +183,7 @@ impl World {
                 paused: false,
                 slot: Proc::Client(slot),
                 clock,
+                disk,
             });
         }
         let by_name = nodes

@@ -148,12 +148,21 @@ events! {
     RaftPublish = "raft.publish" { key: String, ts: u64, value: String, result: Done, acks: usize },
     /// A legacy Raft delete, or a follower dropping a key absent from the leader's beat (§9).
     RaftDelete = "raft.delete" { key: String, reason: Option<BeatAbsent> },
+    /// A legacy Raft follower asked the leader for a batch of the keys its beat named that the
+    /// follower lacks or holds older (`GET /raft/datum`, §9 receivedBeat step 4).
+    RaftFetch = "raft.fetch" { leader: SocketAddr, keys: usize },
     /// A server's ClusterVersionJudgement fired: persistent data moves to `to` (jraft spec
     /// §J1.5, at most once per process).
     ProtocolSwitched = "protocol.switched" { to: &'static str },
     /// A JRaft node changed role (jraft spec §J5); `reason` says why a leader or candidate
     /// stepped down.
     JraftState = "jraft.state" { term: u64, role: Role, reason: Option<String> },
+    /// A JRaft node found no valid leader at its election timeout (or its vote timed out) and
+    /// started a pre-vote for `term` (jraft spec §J5.1).
+    JraftPreVote = "jraft.prevote" { term: u64 },
+    /// A route-table refresh changed the leader this server forwards writes to (jraft spec
+    /// §J6.3); `leader` is that member's JRaft address.
+    JraftRoute = "jraft.route" { leader: SocketAddr },
     /// A JRaft node became leader of `term` (jraft spec §J5.4); `leader` is its JRaft address.
     JraftLeader = "jraft.leader" { leader: SocketAddr, term: u64 },
     /// A JRaft write issued by this server ended (jraft spec §J6): `value` fingerprints what it
@@ -212,6 +221,10 @@ events! {
     FaultBlockPort = "fault.block_port" { port: u16, target: Option<String> },
     /// Fault: the node's `port` accepts connections again.
     FaultUnblockPort = "fault.unblock_port" { port: u16, target: Option<String> },
+    /// Fault: the server's disk stops completing writes (its JRaft log appends wait).
+    FaultStallDisk = "fault.stall_disk" { target: Option<String> },
+    /// Fault: the server's disk completes writes again.
+    FaultUnstallDisk = "fault.unstall_disk" { target: Option<String> },
     /// Fault: every link fault is removed (cuts, `no_connect`, delays, blocked ports).
     FaultHeal = "fault.heal" {},
     /// Fault: every fault is undone.

@@ -238,6 +238,7 @@ impl<'a> Builder<'a> {
                 self.mark(e, MarkRow::Sync, cat)
             }
             Ev::RaftDelete { .. } => self.mark(e, MarkRow::Sync, Cat::RaftDelete),
+            Ev::RaftFetch { .. } => self.mark(e, MarkRow::Sync, Cat::SyncAux),
             Ev::MemberState { peer, from, to } => {
                 if let Some(l) = me {
                     self.member(e, l, *peer, *from, *to);

@@ -30,6 +30,11 @@ pub struct RaftState {
     /// RaftCore was shut down by the switch to JRaft (jraft spec §J2.2): its timers end, its
     /// writes and `/raft/*` handlers fail with "old raft protocol already stop".
     pub stopped: bool,
+    /// The I/O threads of the server's async HTTP client (`ioThreadCount` =
+    /// `availableProcessors`): a beat-fetch callback runs on one and sleeps there (§9).
+    pub io_threads: Vec<Arc<tokio::sync::Mutex<()>>>,
+    /// Fetch requests sent so far: each takes the next I/O thread in turn.
+    pub fetches: usize,
 }
 
 impl RaftState {
@@ -321,55 +326,70 @@ impl Server {
                 keys_to_delete(&beat, &local),
             )
         };
-        // Every local key the beat lacks is deleted, whatever its timestamp.
+        // The batches go out first, then every local key the beat lacks is deleted, whatever
+        // its timestamp.
+        for batch in fetch.chunks(self.ctx.cfg.raft_fetch_batch.max(1) as usize) {
+            self.fetch_batch(remote.clone(), batch.to_vec());
+        }
         for k in &delete {
             self.raft_remove_local(k, "beat");
-        }
-        if !fetch.is_empty() {
-            let s = self.clone();
-            tokio::spawn(async move { s.fetch_from_leader(remote, fetch).await });
         }
         Response::with(Body::Peer(me))
     }
 
-    /// Fetches newer datums from the leader in batches of `raft_fetch_batch` (50), pausing
-    /// `raft_fetch_pause` (200 ms) after each, and applies those still newer (§3, §9
-    /// receivedBeat step 4).
-    async fn fetch_from_leader(self: Arc<Self>, leader: Peer, keys: Vec<String>) {
-        let (size, pause) = (self.ctx.cfg.raft_fetch_batch, self.ctx.cfg.raft_fetch_pause);
-        for batch in keys.chunks(size.max(1) as usize) {
-            let api = Api::RaftGetDatums {
-                keys: batch.to_vec(),
-            };
+    /// One beat-fetch batch (§9 receivedBeat step 4, §3): the beat's handler sends every batch
+    /// of up to `raft_fetch_batch` (50) keys at once (`asyncHttpGet`) and goes on; each reply's
+    /// callback runs on one of the async client's I/O threads, applies the datums still newer
+    /// than the local copy, and then sleeps `raft_fetch_pause` (200 ms) on that thread, so a
+    /// later reply dealt to the same thread waits for it. Requests take the threads in turn
+    /// (the client deals new connections to its I/O threads round-robin; which thread a pooled
+    /// connection is bound to is not modelled).
+    fn fetch_batch(self: &Arc<Self>, leader: Peer, keys: Vec<String>) {
+        let thread = {
+            let mut r = self.raft.lock().unwrap();
+            r.fetches += 1;
+            let n = r.io_threads.len();
+            r.io_threads[(r.fetches - 1) % n].clone()
+        };
+        let ev = crate::trace::Ev::RaftFetch {
+            leader: leader.ip,
+            keys: keys.len(),
+        };
+        crate::trace::emit(self.name(), ev);
+        let s = self.clone();
+        tokio::spawn(async move {
+            let api = Api::RaftGetDatums { keys };
             let Ok(Response {
                 status: 200,
                 body: Body::RaftDatums(datums),
-            }) = self.peer_call(leader.ip, api).await
+            }) = s.peer_call(leader.ip, api).await
             else {
-                continue;
+                return;
             };
+            let _on_thread = thread.lock().await;
             for d in datums {
                 let newer = {
-                    let mut r = self.raft.lock().unwrap();
+                    let mut r = s.raft.lock().unwrap();
                     let newer = r
                         .datums
                         .get(&d.key)
                         .is_none_or(|l| d.timestamp > l.timestamp);
                     if newer {
                         r.datums.insert(d.key.clone(), d.clone());
+                        r.leader_due = s.leader_due_reset();
                         let t = term_after_apply(r.me().term, leader.term);
                         r.me_mut().term = t;
-                        store::write_term(&self.ctx.disk, t);
+                        store::write_term(&s.ctx.disk, t);
                     }
                     newer
                 };
                 if newer {
-                    store::write_datum(&self.ctx.disk, &d);
-                    self.raft_apply(&d);
+                    store::write_datum(&s.ctx.disk, &d);
+                    s.raft_apply(&d);
                 }
             }
-            self.ctx.net.sleep(pause).await;
-        }
+            s.ctx.net.sleep(s.ctx.cfg.raft_fetch_pause).await;
+        });
     }
 
     /// `GET /raft/datum?keys=`.
