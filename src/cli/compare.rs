@@ -130,7 +130,10 @@ pub fn compare(a: Args) -> ExitCode {
         );
     }
     if flipped.len() > 5 {
-        println!("  ... and {} more (--format json lists every one)", flipped.len() - 5);
+        println!(
+            "  ... and {} more (--format json lists every one)",
+            flipped.len() - 5
+        );
     }
     println!("build: {}", build());
     ExitCode::SUCCESS
