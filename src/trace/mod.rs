@@ -4,6 +4,7 @@
 //! checks, the timeline and the trace hash are all built from this one log (design principle 5).
 
 pub mod event;
+pub mod values;
 
 pub use event::{
     kind_info, Anomaly, BeatAbsent, CallResult, ConnectFail, Done, Ev, FieldValue, Groups,
