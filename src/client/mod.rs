@@ -313,20 +313,7 @@ mod tests {
     use super::*;
 
     fn host(ip: &str, healthy: bool, weight: f64, enabled: bool) -> HostView {
-        HostView {
-            ip: ip.into(),
-            port: 80,
-            valid: healthy,
-            healthy,
-            marked: false,
-            instance_id: String::new(),
-            metadata: Default::default(),
-            enabled,
-            weight,
-            cluster_name: "DEFAULT".into(),
-            service_name: "DEFAULT_GROUP@@a".into(),
-            ephemeral: true,
-        }
+        HostView::for_test(ip, healthy, weight, enabled)
     }
 
     #[test]

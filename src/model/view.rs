@@ -25,6 +25,26 @@ pub struct HostView {
 }
 
 impl HostView {
+    /// A host entry for unit tests: port 80 in cluster DEFAULT of `DEFAULT_GROUP@@a`,
+    /// `valid` as `healthy`.
+    #[cfg(test)]
+    pub fn for_test(ip: &str, healthy: bool, weight: f64, enabled: bool) -> HostView {
+        HostView {
+            ip: ip.into(),
+            port: 80,
+            valid: healthy,
+            healthy,
+            marked: false,
+            instance_id: String::new(),
+            metadata: Default::default(),
+            enabled,
+            weight,
+            cluster_name: "DEFAULT".into(),
+            service_name: "DEFAULT_GROUP@@a".into(),
+            ephemeral: true,
+        }
+    }
+
     pub fn ip_port(&self) -> String {
         format!("{}:{}", self.ip, self.port)
     }
